@@ -1,0 +1,111 @@
+"""Where the report flow goes next, the review card, and leaving the flow."""
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message, ReplyKeyboardMarkup
+
+from bot.flows.report_ui import (
+    EDITABLE_FIELDS,
+    RA,
+    WHEN_LABELS,
+    ReportFlow,
+    ask,
+    button,
+    chunk,
+    markup,
+    save_draft,
+)
+from core.draft import AGE_GROUP_LABELS, PEOPLE_COUNT_LABELS, REPORTER_TYPE_LABELS, ReportDraft
+from core.i18n import Translator
+from core.menus import main_menu
+from core.region import RegionConfig
+
+
+async def advance(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
+                  draft: ReportDraft, prefix: str | None = None) -> None:
+    """Saves the draft and asks the first thing still missing; the review card once complete.
+
+    While a field is being changed from the review card, completing it returns to the card.
+    """
+    await save_draft(state, draft)
+    missing = draft.missing()
+    if not missing:
+        await show_review(message, state, tr, region, draft, prefix)
+    else:
+        await ask(missing[0], message, state, tr, region, draft, prefix)
+
+
+def local_time(dt: datetime, region: RegionConfig) -> str:
+    return dt.astimezone(region.tz).strftime("%d-%m-%Y %H:%M")
+
+
+def location_summary(tr: Translator, region: RegionConfig, draft: ReportDraft) -> str:
+    parts = []
+    if draft.has_pin:
+        parts.append(tr("pin {lat:.5f}, {lon:.5f}", lat=draft.latitude, lon=draft.longitude))
+    if draft.outside_region:
+        parts.append(tr("outside {region}", region=region.region.name))
+    if draft.kecamatan:
+        parts.append(tr("Kec. {name}", name=draft.kecamatan))
+    if draft.desa:
+        parts.append(tr("Desa/Kel. {name}", name=draft.desa))
+    if draft.landmark:
+        parts.append(tr("landmark: {text}", text=draft.landmark))
+    return ", ".join(parts)
+
+
+def review_text(tr: Translator, region: RegionConfig, draft: ReportDraft) -> str:
+    category = region.category(draft.category)
+    when = tr.plain(WHEN_LABELS[draft.seen_when])
+    lines = [
+        tr("📋 <b>Check your report before sending</b>"),
+        "",
+        tr("<b>Category:</b> {v}", v=category.label.get(tr.lang)),
+        # location_summary escapes what the resident typed itself.
+        tr("<b>Location:</b>") + " " + location_summary(tr, region, draft),
+        tr("<b>Number of people:</b> {v}", v=tr.plain(PEOPLE_COUNT_LABELS[draft.people_count])),
+        tr("<b>Age group:</b> {v}", v=tr.plain(AGE_GROUP_LABELS[draft.age_group])),
+        tr("<b>Description:</b> {v}", v=draft.description or tr.plain("(none)")),
+        tr("<b>Seen:</b> {when} ({time})", when=when, time=local_time(draft.seen_at, region)),
+        tr("<b>Photos:</b> {n}", n=len(draft.photos)),
+        tr("<b>Someone in danger:</b> {v}", v=tr.plain("YES ⚠️") if draft.urgent else tr.plain("no")),
+        tr("<b>Reporting as:</b> {v}", v=tr.plain(REPORTER_TYPE_LABELS[draft.reporter_type])),
+        tr("<b>Identity:</b> {v}", v=tr.plain("anonymous") if draft.anonymous else tr.plain("officers may see my name")),
+        "",
+        tr("Tap a ✏️ button to change anything, or send the report."),
+    ]
+    return "\n".join(lines)
+
+
+def review_keyboard(tr: Translator):
+    edits = [button(tr.plain(label), RA.EDIT, field) for field, label in EDITABLE_FIELDS]
+    return markup(
+        [[button(tr.plain("✅ Send report"), RA.SUBMIT)]]
+        + chunk(edits, 2)
+        + [[button(tr.plain("✖️ Cancel report"), RA.CANCEL)]]
+    )
+
+
+async def show_review(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
+                      draft: ReportDraft, prefix: str | None = None) -> None:
+    await state.set_state(ReportFlow.review)
+    await state.update_data(editing=False)
+    text = review_text(tr, region, draft)
+    await message.answer(f"{prefix}\n\n{text}" if prefix else text, reply_markup=review_keyboard(tr))
+
+
+async def leave_flow(message: Message, state: FSMContext, tr: Translator, text: str) -> None:
+    """Ends any conversation, drops its draft and brings the main menu back."""
+    await state.clear()
+    await message.answer(text, reply_markup=menu_markup(tr))
+
+
+def menu_markup(tr: Translator) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup.model_validate(main_menu(tr))
+
+
+def escape(text: str | None) -> str:
+    return html.escape(text or "", quote=False)

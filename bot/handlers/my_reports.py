@@ -1,0 +1,282 @@
+"""/status and "My reports": state and history of each report; add information or a photo; withdraw."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.flows.report_nav import escape, leave_flow, menu_markup
+from core.clock import Clock
+from core.i18n import N_, Translator
+from core.lifecycle import STATE_LABELS, ReportState
+from core.my_reports import (
+    PAGE_SIZE,
+    NotYourReport,
+    ReportClosed,
+    TooManyPhotos,
+    add_info,
+    add_photo,
+    find_by_ticket,
+    list_reports,
+    report_detail,
+    withdraw,
+)
+from core.region import RegionConfig
+from core.reporters import ReporterInfo
+from core.tickets import normalise_ticket
+
+
+class MyReportsFlow(StatesGroup):
+    info = State()
+    photo = State()
+
+
+class MA(StrEnum):
+    PAGE = "page"
+    DETAIL = "det"
+    ADD_INFO = "info"
+    ADD_PHOTO = "photo"
+    WITHDRAW_ASK = "wask"
+    WITHDRAW_YES = "wyes"
+    STOP = "stop"
+
+
+class MyCb(CallbackData, prefix="m"):
+    action: MA
+    id: int = 0
+
+
+STATE_ICONS = {
+    ReportState.BARU: "🆕", ReportState.DITERIMA: "👀", ReportState.DITANGANI: "🚶",
+    ReportState.SELESAI: "✅", ReportState.DIALIHKAN: "🔀", ReportState.DITOLAK: "⛔",
+    ReportState.DUPLIKAT: "🔗", ReportState.DITARIK: "↩️",
+}
+
+HISTORY_LABELS = {
+    "submitted": N_("sent"),
+    "acknowledged": N_("acknowledged by an officer"),
+    "in_progress": N_("officers on the way"),
+    "handed_over": N_("handed over to another agency"),
+    "closed": N_("closed"),
+    "rejected": N_("rejected"),
+    "duplicate": N_("merged with another report"),
+    "reopened": N_("reopened"),
+    "withdrawn": N_("withdrawn by you"),
+    "info_added": N_("you added information"),
+    "photo_added": N_("you added a photo"),
+}
+
+
+def _btn(text: str, action: MA, id_: int = 0) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=MyCb(action=action, id=id_).pack())
+
+
+async def show_my_reports(message: Message, tr: Translator, region: RegionConfig, reporter: ReporterInfo,
+                          session: AsyncSession, page: int = 0, edit: bool = False) -> None:
+    lines, total = await list_reports(session, reporter_id=reporter.id, page=page)
+    if total == 0:
+        await message.answer(tr("You have not sent any report yet. Tap “📝 Make a report” to start."),
+                             reply_markup=menu_markup(tr))
+        return
+    rows = [[_btn(f"{STATE_ICONS.get(line.state, '')} {line.ticket} · {_category(region, line.category, tr)}",
+                  MA.DETAIL, line.id)] for line in lines]
+    nav = []
+    if page > 0:
+        nav.append(_btn(tr.plain("◀️ Newer"), MA.PAGE, page - 1))
+    if (page + 1) * PAGE_SIZE < total:
+        nav.append(_btn(tr.plain("Older ▶️"), MA.PAGE, page + 1))
+    if nav:
+        rows.append(nav)
+    text = tr("📋 <b>Your reports</b> ({n} in all). Tap one to see its status and history.", n=total)
+    markup = InlineKeyboardMarkup(inline_keyboard=rows)
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
+def _category(region: RegionConfig, code: str, tr: Translator) -> str:
+    try:
+        return region.category(code).label.get(tr.lang)
+    except KeyError:  # a category removed from the config since
+        return code
+
+
+def detail_text(tr: Translator, region: RegionConfig, detail) -> str:
+    line = detail.line
+    tz = region.tz
+    state_label = tr.plain(STATE_LABELS.get(ReportState(line.state), line.state))
+    lines = [
+        f"<b>{escape(line.ticket)}</b> · {escape(_category(region, line.category, tr))}"
+        + (" ⚠️" if line.urgent else ""),
+        tr("<b>Status:</b> {v}", v=f"{STATE_ICONS.get(line.state, '')} {state_label}"),
+        tr("<b>Handled by:</b> {v}", v=region.agency(detail.agency).short.get(tr.lang)
+           if detail.agency in {a.code for a in region.agencies} else detail.agency),
+    ]
+    if line.kecamatan:
+        lines.append(tr("<b>Place:</b> Kec. {v}", v=line.kecamatan))
+    lines.append(tr("<b>Sent:</b> {v}", v=line.created_at.astimezone(tz).strftime("%d-%m-%Y %H:%M")))
+    if detail.open:
+        lines.append(tr("<b>Response target:</b> {v}", v=detail.due_at.astimezone(tz).strftime("%d-%m-%Y %H:%M")))
+    lines.append("")
+    lines.append(tr("<b>History</b>"))
+    for item in detail.history:
+        when = item.at.astimezone(tz).strftime("%d-%m %H:%M")
+        label = tr.plain(HISTORY_LABELS.get(item.action, item.action))
+        lines.append(f"• {when} — {escape(label)}" + (f": <i>{escape(item.note[:200])}</i>" if item.note else ""))
+    return "\n".join(lines)
+
+
+def detail_keyboard(tr: Translator, detail) -> InlineKeyboardMarkup:
+    rows = []
+    if detail.open:
+        rid = detail.line.id
+        rows.append([_btn(tr.plain("➕ Add information"), MA.ADD_INFO, rid),
+                     _btn(tr.plain("📷 Add a photo"), MA.ADD_PHOTO, rid)])
+        rows.append([_btn(tr.plain("↩️ Withdraw this report"), MA.WITHDRAW_ASK, rid)])
+    rows.append([_btn(tr.plain("⬅️ All my reports"), MA.PAGE, 0)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def _show_detail(message: Message, tr, region, reporter, session, report_id: int, edit: bool) -> bool:
+    try:
+        detail = await report_detail(session, reporter_id=reporter.id, report_id=report_id)
+    except NotYourReport:
+        await message.answer(tr("That report was not found among yours."))
+        return False
+    text, markup = detail_text(tr, region, detail), detail_keyboard(tr, detail)
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+    return True
+
+
+def router() -> Router:
+    r = Router(name="my-reports")
+
+    @r.message(Command("status"), F.text.regexp(r"^/status(@\w+)?\s+\S"))
+    async def status_ticket(message: Message, command: CommandObject, tr: Translator, region: RegionConfig,
+                            reporter: ReporterInfo, session: AsyncSession) -> None:
+        ticket = normalise_ticket(command.args or "")
+        try:
+            report_id = await find_by_ticket(session, reporter_id=reporter.id, ticket=ticket or "")
+        except NotYourReport:
+            await message.answer(tr("No report of yours has the ticket {ticket}. Check the number, or tap "
+                                    "“📋 My reports”.", ticket=(command.args or "")[:40]))
+            return
+        await _show_detail(message, tr, region, reporter, session, report_id, edit=False)
+
+    @r.callback_query(MyCb.filter(F.action == MA.PAGE))
+    async def page(callback: CallbackQuery, callback_data: MyCb, tr: Translator, region: RegionConfig,
+                   reporter: ReporterInfo, session: AsyncSession) -> None:
+        await show_my_reports(callback.message, tr, region, reporter, session, page=max(0, callback_data.id), edit=True)
+
+    @r.callback_query(MyCb.filter(F.action == MA.DETAIL))
+    async def detail(callback: CallbackQuery, callback_data: MyCb, tr: Translator, region: RegionConfig,
+                     reporter: ReporterInfo, session: AsyncSession) -> None:
+        await _show_detail(callback.message, tr, region, reporter, session, callback_data.id, edit=True)
+
+    @r.callback_query(MyCb.filter(F.action.in_({MA.ADD_INFO, MA.ADD_PHOTO})))
+    async def ask_addition(callback: CallbackQuery, callback_data: MyCb, callback_answer: CallbackAnswer,
+                           state: FSMContext, tr: Translator, reporter: ReporterInfo, session: AsyncSession) -> None:
+        try:
+            detail = await report_detail(session, reporter_id=reporter.id, report_id=callback_data.id)
+        except NotYourReport:
+            callback_answer.text, callback_answer.show_alert = tr.plain("That report was not found among yours."), True
+            return
+        if not detail.open:
+            callback_answer.text, callback_answer.show_alert = tr.plain("This report is closed."), True
+            return
+        await state.set_state(MyReportsFlow.info if callback_data.action == MA.ADD_INFO else MyReportsFlow.photo)
+        await state.update_data(target_report=detail.line.id)
+        stop = InlineKeyboardMarkup(inline_keyboard=[[_btn(tr.plain("✖️ Cancel"), MA.STOP)]])
+        if callback_data.action == MA.ADD_INFO:
+            await callback.message.answer(tr("Type the information to add to {ticket}.", ticket=detail.line.ticket),
+                                          reply_markup=stop)
+        else:
+            await callback.message.answer(tr("Send the photo to add to {ticket}.", ticket=detail.line.ticket),
+                                          reply_markup=stop)
+
+    @r.callback_query(MyCb.filter(F.action == MA.STOP))
+    async def stop(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await leave_flow(callback.message, state, tr, tr("Cancelled. Nothing was added."))
+
+    @r.message(MyReportsFlow.info, F.text)
+    async def got_info(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
+                       reporter: ReporterInfo, session: AsyncSession, clock: Clock) -> None:
+        text = message.text.strip()
+        limit = region.limits.info_max_chars
+        if not text or text.startswith("/"):
+            await message.answer(tr("Please type the information as text."))
+            return
+        if len(text) > limit:
+            await message.answer(tr("That is {n} characters; please keep it under {limit}.", n=len(text), limit=limit))
+            return
+        report_id = (await state.get_data()).get("target_report", 0)
+        try:
+            ticket = await add_info(session, clock=clock, reporter_id=reporter.id, report_id=report_id, text=text)
+        except (NotYourReport, ReportClosed):
+            await leave_flow(message, state, tr, tr("This report is closed; nothing was added."))
+            return
+        await leave_flow(message, state, tr, tr("✅ Added to {ticket}. The officers will see it.", ticket=ticket))
+
+    @r.message(MyReportsFlow.photo, F.photo)
+    async def got_photo(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
+                        reporter: ReporterInfo, session: AsyncSession, clock: Clock) -> None:
+        best = message.photo[-1]
+        report_id = (await state.get_data()).get("target_report", 0)
+        try:
+            ticket = await add_photo(session, clock=clock, reporter_id=reporter.id, report_id=report_id,
+                                     file_id=best.file_id, file_unique_id=best.file_unique_id,
+                                     max_photos=region.limits.max_photos)
+        except (NotYourReport, ReportClosed):
+            await leave_flow(message, state, tr, tr("This report is closed; nothing was added."))
+            return
+        except TooManyPhotos:
+            await leave_flow(message, state, tr, tr("This report already has as many photos as it can hold."))
+            return
+        await leave_flow(message, state, tr, tr("✅ Photo added to {ticket}.", ticket=ticket))
+
+    @r.message(MyReportsFlow.info)
+    async def info_other(message: Message, tr: Translator) -> None:
+        await message.answer(tr("Please type the information as text, or tap Cancel."))
+
+    @r.message(MyReportsFlow.photo)
+    async def photo_other(message: Message, tr: Translator) -> None:
+        if message.document is not None:
+            await message.answer(tr("Please send the picture as a photo (📎 → Gallery), not as a file."))
+        else:
+            await message.answer(tr("Please send a photo, or tap Cancel."))
+
+    @r.callback_query(MyCb.filter(F.action == MA.WITHDRAW_ASK))
+    async def withdraw_ask(callback: CallbackQuery, callback_data: MyCb, tr: Translator) -> None:
+        await callback.message.edit_reply_markup(reply_markup=InlineKeyboardMarkup(inline_keyboard=[
+            [_btn(tr.plain("Yes, withdraw it"), MA.WITHDRAW_YES, callback_data.id)],
+            [_btn(tr.plain("No, keep it"), MA.DETAIL, callback_data.id)],
+        ]))
+
+    @r.callback_query(MyCb.filter(F.action == MA.WITHDRAW_YES))
+    async def withdraw_yes(callback: CallbackQuery, callback_data: MyCb, callback_answer: CallbackAnswer,
+                           tr: Translator, region: RegionConfig, reporter: ReporterInfo,
+                           session: AsyncSession, clock: Clock) -> None:
+        try:
+            ticket = await withdraw(session, clock=clock, reporter_id=reporter.id, report_id=callback_data.id)
+        except NotYourReport:
+            callback_answer.text, callback_answer.show_alert = tr.plain("That report was not found among yours."), True
+            return
+        except ReportClosed:
+            callback_answer.text, callback_answer.show_alert = tr.plain("This report is closed."), True
+            return
+        callback_answer.text = tr.plain("{ticket} withdrawn.", ticket=ticket)
+        await _show_detail(callback.message, tr, region, reporter, session, callback_data.id, edit=True)
+
+    return r

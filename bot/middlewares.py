@@ -1,0 +1,33 @@
+"""Who is writing and in which language: resolved once per update, before any filter runs."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, User
+
+from core.i18n import translator
+from core.reporters import ensure_reporter
+
+
+class ReporterMiddleware(BaseMiddleware):
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = data.get("event_from_user")
+        chat = data.get("event_chat")
+        if user is None or user.is_bot or chat is None or chat.type != "private":
+            # The citizen bot talks to residents in private chats only.
+            return None
+        region = data["region"]
+        reporter = await ensure_reporter(
+            data["session"], telegram_id=user.id, chat_id=chat.id, now=data["clock"].now(),
+            language=region.region.default_language,
+        )
+        data["reporter"] = reporter
+        data["tr"] = translator(reporter.language)
+        return await handler(event, data)

@@ -1,0 +1,64 @@
+"""The inbox: updates are stored by update_id before the offset moves on (nothing confirmed is lost),
+and a second delivery of the same update_id is recognised and dropped."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.dialect import upsert
+from db.models import InboxUpdate
+
+
+async def record(session: AsyncSession, *, bot: str, updates: list[dict[str, Any]], now: datetime) -> list[int]:
+    """Stores updates, ignoring ids already seen; returns the ids that are new. Commits."""
+    if not updates:
+        return []
+    ids = [u["update_id"] for u in updates]
+    seen = set(
+        (await session.execute(
+            select(InboxUpdate.update_id).where(InboxUpdate.bot == bot, InboxUpdate.update_id.in_(ids))
+        )).scalars()
+    )
+    fresh = [u for u in updates if u["update_id"] not in seen]
+    if fresh:
+        stmt = upsert(session)(InboxUpdate).values([
+            {"bot": bot, "update_id": u["update_id"], "payload": u, "status": "pending", "received_at": now}
+            for u in fresh
+        ]).on_conflict_do_nothing(index_elements=[InboxUpdate.bot, InboxUpdate.update_id])
+        await session.execute(stmt)
+    await session.commit()
+    return [u["update_id"] for u in fresh]
+
+
+async def finish(session: AsyncSession, *, bot: str, update_id: int, now: datetime, error: str | None = None) -> None:
+    await session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.bot == bot, InboxUpdate.update_id == update_id)
+        .values(status="failed" if error else "done", handled_at=now, error=error)
+    )
+    await session.commit()
+
+
+async def pending(session: AsyncSession, *, bot: str) -> list[dict[str, Any]]:
+    """Updates stored but never handled (the process died): replayed at start-up, in order."""
+    rows = await session.execute(
+        select(InboxUpdate.payload)
+        .where(InboxUpdate.bot == bot, InboxUpdate.status == "pending")
+        .order_by(InboxUpdate.update_id)
+    )
+    return list(rows.scalars())
+
+
+async def purge_handled(session: AsyncSession, *, older_than: datetime) -> int:
+    """Keeps the inbox small; an update older than a day can no longer be redelivered."""
+    result = await session.execute(
+        delete(InboxUpdate).where(InboxUpdate.status != "pending", InboxUpdate.handled_at < older_than)
+    )
+    await session.commit()
+    return result.rowcount or 0
+
+
+REDELIVERY_WINDOW = timedelta(days=2)

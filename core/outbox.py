@@ -1,0 +1,170 @@
+"""The outbox: messages owed, written in the caller's transaction, sent later by a worker.
+
+Payloads are plain Bot API parameters (dicts), so core never needs aiogram and the worker can
+replay a row after a crash exactly as it was decided.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.dialect import dialect_name
+from db.models import Outbox
+
+PRIORITY_INTERACTIVE = 0  # someone is waiting for this answer
+PRIORITY_BULK = 10  # alerts, summaries
+CLAIM_LEASE = timedelta(seconds=60)
+
+
+def enqueue(
+    session: AsyncSession,
+    *,
+    bot: str,
+    chat_id: int,
+    method: str,
+    payload: dict[str, Any],
+    now: datetime,
+    priority: int = PRIORITY_BULK,
+    report_id: int | None = None,
+) -> Outbox:
+    row = Outbox(
+        bot=bot,
+        chat_id=chat_id,
+        method=method,
+        payload=payload,
+        priority=priority,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        report_id=report_id,
+    )
+    session.add(row)
+    return row
+
+
+def enqueue_text(
+    session: AsyncSession,
+    *,
+    bot: str,
+    chat_id: int,
+    text: str,
+    now: datetime,
+    reply_markup: dict[str, Any] | None = None,
+    priority: int = PRIORITY_BULK,
+    report_id: int | None = None,
+) -> Outbox:
+    payload: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
+    if reply_markup is not None:
+        payload["reply_markup"] = reply_markup
+    return enqueue(
+        session, bot=bot, chat_id=chat_id, method="sendMessage", payload=payload, now=now,
+        priority=priority, report_id=report_id,
+    )
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    chat_id: int
+    method: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def claim_due(
+    session: AsyncSession, *, bot: str, worker: str, now: datetime, limit: int = 50
+) -> list[Claimed]:
+    """Claims due rows for `worker`, oldest and most urgent first, and commits the claim.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so several instances never take the same row.
+    SQLite: one writer at a time already serialises claims (one instance per database file).
+    A claim is a lease: rows of a worker that died are taken over once the lease runs out.
+    """
+    free = or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now)
+    stmt = (
+        select(Outbox)
+        .where(Outbox.bot == bot, Outbox.status == "pending", Outbox.next_attempt_at <= now, free)
+        .order_by(Outbox.priority, Outbox.id)
+        .limit(limit)
+    )
+    if dialect_name(session) == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list((await session.execute(stmt)).scalars())
+    if rows:
+        await session.execute(
+            update(Outbox)
+            .where(Outbox.id.in_([r.id for r in rows]))
+            .values(claimed_by=worker, claimed_until=now + CLAIM_LEASE)
+        )
+    await session.commit()
+    return [Claimed(r.id, r.chat_id, r.method, r.payload, r.attempts) for r in rows]
+
+
+async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
+    await session.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id)
+        .values(status="sent", sent_at=now, attempts=Outbox.attempts + 1, claimed_by=None, claimed_until=None)
+    )
+    await session.commit()
+
+
+async def mark_retry(
+    session: AsyncSession, row_id: int, *, at: datetime, error: str, chat_id: int, bot: str
+) -> None:
+    """Reschedules a row, and with it every later row of the same chat, so order is kept."""
+    await session.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id)
+        .values(next_attempt_at=at, attempts=Outbox.attempts + 1, last_error=error[:500],
+                claimed_by=None, claimed_until=None)
+    )
+    await session.execute(
+        update(Outbox)
+        .where(Outbox.bot == bot, Outbox.chat_id == chat_id, Outbox.status == "pending",
+               Outbox.id > row_id, Outbox.next_attempt_at < at)
+        .values(next_attempt_at=at)
+    )
+    await session.commit()
+
+
+async def release_claims_of(session: AsyncSession, *, ids: list[int]) -> None:
+    if not ids:
+        return
+    await session.execute(update(Outbox).where(Outbox.id.in_(ids)).values(claimed_by=None, claimed_until=None))
+    await session.commit()
+
+
+async def mark_dead(session: AsyncSession, row_id: int, *, error: str) -> None:
+    await session.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id)
+        .values(status="dead", attempts=Outbox.attempts + 1, last_error=error[:500],
+                claimed_by=None, claimed_until=None)
+    )
+    await session.commit()
+
+
+async def release_claims(session: AsyncSession, *, worker: str) -> None:
+    """Hands back what a stopping worker claimed but did not send."""
+    await session.execute(
+        update(Outbox)
+        .where(and_(Outbox.claimed_by == worker, Outbox.status == "pending"))
+        .values(claimed_by=None, claimed_until=None)
+    )
+    await session.commit()
+
+
+async def next_due_at(session: AsyncSession, *, bot: str) -> datetime | None:
+    stmt = (
+        select(Outbox.next_attempt_at)
+        .where(Outbox.bot == bot, Outbox.status == "pending")
+        .order_by(Outbox.next_attempt_at)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()

@@ -1,0 +1,164 @@
+"""Submitting a report: one transaction writes the report, its routing, the audit event and the
+receipt owed to the resident (outbox)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import Clock
+from core.draft import ReportDraft
+from core.i18n import translator
+from core.lifecycle import ReportState
+from core.menus import main_menu
+from core.outbox import PRIORITY_INTERACTIVE, enqueue_text
+from core.region import RegionConfig
+from core.routing import route
+from core.tickets import next_ticket
+from db.models import Report, ReportEvent, ReportPhoto, Reporter
+
+
+class DraftIncomplete(Exception):
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(", ".join(missing))
+        self.missing = missing
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: timedelta) -> None:
+        super().__init__(str(retry_after))
+        self.retry_after = retry_after
+
+
+class ReporterBanned(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    report_id: int
+    ticket: str
+    agency: str
+    response_minutes: int
+    due_at: datetime
+    urgent: bool
+    already_submitted: bool = False
+
+
+async def check_rate_limit(
+    session: AsyncSession, *, region: RegionConfig, reporter_id: int, now: datetime
+) -> None:
+    """Raises RateLimited when the resident has filed too many reports lately.
+
+    Two index range scans on (reporter_id, created_at): the cost does not grow with history.
+    """
+    limits = region.limits
+    for window, allowed in ((timedelta(hours=1), limits.reports_per_hour), (timedelta(days=1), limits.reports_per_day)):
+        since = now - window
+        recent = (await session.execute(
+            select(Report.created_at)
+            .where(Report.reporter_id == reporter_id, Report.created_at >= since)
+            .order_by(Report.created_at)
+            .limit(allowed)
+        )).scalars().all()
+        if len(recent) >= allowed:
+            raise RateLimited(recent[0] + window - now)
+
+
+async def submit_report(
+    session: AsyncSession, *, clock: Clock, region: RegionConfig, reporter_id: int, draft: ReportDraft
+) -> SubmitResult:
+    existing = (await session.execute(select(Report).where(Report.draft_token == draft.token))).scalar_one_or_none()
+    if existing is not None:
+        # "Send" pressed twice, or the update redelivered: the first one stands.
+        return _result(existing, region, already=True)
+    missing = draft.missing()
+    if missing:
+        raise DraftIncomplete(missing)
+    reporter = await session.get(Reporter, reporter_id)
+    if reporter.banned:
+        raise ReporterBanned()
+    now = clock.now()
+    await check_rate_limit(session, region=region, reporter_id=reporter_id, now=now)
+
+    routing = route(region, draft.category, urgent=bool(draft.urgent))
+    ticket = await next_ticket(session, region.region.ticket_prefix, now, region.tz)
+    report = Report(
+        ticket=ticket,
+        draft_token=draft.token,
+        reporter_id=reporter_id,
+        region=region.region.code,
+        category=draft.category,
+        agency=routing.agency,
+        informed_agencies=list(routing.informed),
+        state=ReportState.BARU,
+        urgent=bool(draft.urgent),
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        kecamatan=draft.kecamatan,
+        desa=draft.desa,
+        landmark=draft.landmark,
+        outside_region=draft.outside_region,
+        people_count=draft.people_count,
+        age_group=draft.age_group,
+        description=draft.description,
+        seen_at=draft.seen_at,
+        seen_when=draft.seen_when,
+        reporter_type=draft.reporter_type,
+        anonymous=bool(draft.anonymous),
+        language=reporter.language,
+        created_at=now,
+        updated_at=now,
+        response_due_at=routing.due(now),
+    )
+    session.add(report)
+    await session.flush()
+    for photo in draft.photos:
+        session.add(ReportPhoto(report_id=report.id, file_id=photo.file_id,
+                                file_unique_id=photo.file_unique_id, added_at=now))
+    session.add(ReportEvent(
+        report_id=report.id, at=now, actor_type="reporter", actor_id=reporter_id, action="submitted",
+        from_state=None, to_state=ReportState.BARU,
+        data={"agency": routing.agency, "informed": list(routing.informed),
+              "response_minutes": routing.response_minutes, "urgent": report.urgent,
+              "outside_region": report.outside_region},
+    ))
+    tr = translator(reporter.language)
+    enqueue_text(
+        session, bot="citizen", chat_id=reporter.chat_id, now=now, priority=PRIORITY_INTERACTIVE,
+        report_id=report.id, text=receipt_text(region, report, tr), reply_markup=main_menu(tr),
+    )
+    await session.commit()
+    return _result(report, region)
+
+
+def _result(report: Report, region: RegionConfig, already: bool = False) -> SubmitResult:
+    minutes = int((report.response_due_at - report.created_at).total_seconds() // 60)
+    return SubmitResult(report.id, report.ticket, report.agency, minutes, report.response_due_at,
+                        report.urgent, already)
+
+
+def format_minutes(tr, minutes: int) -> str:
+    if minutes % (24 * 60) == 0:
+        return tr.n("{n} day", "{n} days", minutes // (24 * 60))
+    if minutes % 60 == 0:
+        return tr.n("{n} hour", "{n} hours", minutes // 60)
+    return tr.n("{n} minute", "{n} minutes", minutes)
+
+
+def receipt_text(region: RegionConfig, report: Report, tr) -> str:
+    agency = region.agency(report.agency)
+    minutes = int((report.response_due_at - report.created_at).total_seconds() // 60)
+    lines = [
+        tr("✅ <b>Report received.</b> Your ticket number: <code>{ticket}</code>", ticket=report.ticket),
+        tr("Handled by: {agency}", agency=agency.name.get(tr.lang)),
+        tr("Response target: within {target}", target=format_minutes(tr, minutes)),
+    ]
+    if report.outside_region:
+        lines.append(tr("The location is outside {region}; the report is still passed on and a supervisor "
+                        "will coordinate with the area concerned.", region=region.region.name))
+    lines.append(tr("We will tell you here when the status changes. Check any time with /status."))
+    lines.append(tr("Please do not confront anyone yourself."))
+    return "\n".join(lines)

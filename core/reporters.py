@@ -1,0 +1,75 @@
+"""Residents who write to the citizen bot."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.i18n import LANGUAGES
+from db.models import Reporter
+
+
+@dataclass(frozen=True)
+class ReporterInfo:
+    id: int
+    telegram_id: int
+    chat_id: int
+    language: str
+    banned: bool
+    is_new: bool = False
+
+
+def _info(r: Reporter, is_new: bool = False) -> ReporterInfo:
+    return ReporterInfo(r.id, r.telegram_id, r.chat_id, r.language, r.banned, is_new)
+
+
+async def ensure_reporter(
+    session: AsyncSession, *, telegram_id: int, chat_id: int, now: datetime, language: str
+) -> ReporterInfo:
+    """Finds the resident, registering them on first contact. A read on every update, a write
+    only the first time or when they come back after blocking the bot."""
+    row = (await session.execute(select(Reporter).where(Reporter.telegram_id == telegram_id))).scalar_one_or_none()
+    if row is None:
+        row = Reporter(telegram_id=telegram_id, chat_id=chat_id, language=language, created_at=now)
+        session.add(row)
+        try:
+            await session.commit()
+        except IntegrityError:  # two first updates of one user at once
+            await session.rollback()
+            row = (await session.execute(select(Reporter).where(Reporter.telegram_id == telegram_id))).scalar_one()
+            return _info(row)
+        return _info(row, is_new=True)
+    if row.unreachable or row.chat_id != chat_id:
+        row.unreachable = False
+        row.chat_id = chat_id
+        await session.commit()
+    return _info(row)
+
+
+async def set_language(session: AsyncSession, *, reporter_id: int, language: str) -> str:
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}")
+    row = await session.get(Reporter, reporter_id)
+    row.language = language
+    await session.commit()
+    return language
+
+
+async def request_deletion(session: AsyncSession, *, reporter_id: int, now: datetime) -> bool:
+    """Records a deletion request (UU 27/2022); returns False if one is already pending."""
+    row = await session.get(Reporter, reporter_id)
+    if row.deletion_requested_at is not None:
+        return False
+    row.deletion_requested_at = now
+    await session.commit()
+    return True
+
+
+async def mark_unreachable(session: AsyncSession, *, chat_id: int) -> None:
+    rows = (await session.execute(select(Reporter).where(Reporter.chat_id == chat_id))).scalars()
+    for row in rows:
+        row.unreachable = True
+    await session.commit()

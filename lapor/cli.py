@@ -1,0 +1,118 @@
+"""`lapor`: run the bots, migrate the database, or try everything in a demo without Telegram."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from pydantic import ValidationError
+
+from core.region import RegionConfigError, load_region_config
+from lapor.settings import MissingToken, Settings, require_tokens
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise SystemExit(f"lapor: bad setting {'.'.join(map(str, first['loc'])).upper()}: {first['msg']}")
+
+
+async def _run(settings: Settings) -> None:
+    from lapor.app import App
+
+    app = App(settings)
+    await app.start()
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    logging.getLogger("lapor").info("Lapor PMKS running for %s; Ctrl+C to stop", app.region.region.name)
+    waiter = asyncio.create_task(app.wait())
+    await asyncio.wait({waiter, asyncio.create_task(stopping.wait())}, return_when=asyncio.FIRST_COMPLETED)
+    await app.stop()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings()
+    try:
+        require_tokens(settings)
+        load_region_config(settings.region_config)
+    except (MissingToken, RegionConfigError) as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        return 2
+    asyncio.run(_run(settings))
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from db import migrate
+
+    settings = _settings()
+    if args.db_command == "upgrade":
+        asyncio.run(migrate.upgrade(settings.database_url))
+        print(f"database is at revision {migrate.head_revision()}")
+        return 0
+    current = asyncio.run(migrate.current_revision(settings.database_url))
+    head = migrate.head_revision()
+    if current == head:
+        print(f"database is current (revision {head})")
+        return 0
+    print(f"database is at {current or 'no revision'}, code expects {head}: run `lapor db upgrade`")
+    return 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from lapor.demo import run_demo
+
+    try:
+        region = load_region_config(args.region) if args.region else load_region_config()
+    except RegionConfigError as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(run_demo(region=region, script=args.script, database_url=args.database_url))
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        region = load_region_config(args.path)
+    except RegionConfigError as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        return 2
+    print(f"{region.region.name}: {len(region.categories)} categories, {len(region.kecamatan)} kecamatan, "
+          f"{len(region.agencies)} agencies: OK")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lapor", description="Lapor PMKS: Telegram reporting channel for PMKS")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start the bots (long polling)")
+    run.set_defaults(func=cmd_run)
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("db_command", choices=["upgrade", "check"])
+    db.set_defaults(func=cmd_db)
+    demo = sub.add_parser("demo", help="try the bots in the terminal, with no token and no internet")
+    demo.add_argument("--script", action="store_true", help="play a whole report unattended and print it")
+    demo.add_argument("--region", help="region config TOML (default: Kabupaten Pasuruan)")
+    demo.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp folder")
+    demo.set_defaults(func=cmd_demo)
+    check = sub.add_parser("check-config", help="validate a region config file")
+    check.add_argument("path", nargs="?", default=None)
+    check.set_defaults(func=cmd_check_config)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # one line per update is noise
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

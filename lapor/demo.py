@@ -1,0 +1,212 @@
+"""`lapor demo`: the real bots against the project's Bot API emulator, chatted with from a terminal.
+
+No token, no internet: a newcomer can try every flow. `--script` plays a whole report unattended
+and prints the conversation (also a smoke test of a fresh install).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+import tempfile
+from pathlib import Path
+
+from core.region import RegionConfig
+from db.models import InboxUpdate, Outbox
+from lapor.app import App
+from lapor.emulator import BotAPIEmulator, EmulatedUser
+from lapor.settings import Settings
+from sqlalchemy import func, select
+
+DEMO_TOKEN = "100000:DEMO-CITIZEN-BOT"
+DEMO_USER = 777001
+
+HELP = """Commands (anything else is sent as a text message):
+  1, 2, ...        tap inline button number N of the last message with buttons
+  k1, k2, ...      press reply-keyboard button number N (location buttons send a pin in the region)
+  :loc LAT LON     send a location pin          :photo     send a photo
+  :sticker         send a sticker               :doc       send a file
+  :help            this help                    :quit      leave the demo"""
+
+
+async def settle(app: App, emu: BotAPIEmulator, token: str, timeout: float = 15.0) -> None:
+    """Waits until the bot has taken and handled every update and the outbox has nothing due."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if emu.pending_updates(token):
+            await emu.wait_for(lambda: not emu.pending_updates(token), max(0.01, deadline - loop.time()))
+            continue
+        await app.poller.idle()
+        async with app.sessionmaker() as session:
+            pending = (await session.execute(
+                select(func.count()).select_from(InboxUpdate).where(InboxUpdate.status == "pending"))).scalar()
+            due = (await session.execute(
+                select(func.count()).select_from(Outbox)
+                .where(Outbox.status == "pending", Outbox.next_attempt_at <= app.clock.now()))).scalar()
+        if not pending and not due and not app.poller.pending_tasks():
+            return
+        app.worker.wake()
+        await asyncio.sleep(0.01)  # give the worker a turn; bounded by the deadline
+    raise TimeoutError("the bot did not finish answering")
+
+
+def _centre(region: RegionConfig) -> tuple[float, float]:
+    if region.region.bbox:
+        min_lon, min_lat, max_lon, max_lat = region.region.bbox
+        return (min_lat + max_lat) / 2, (min_lon + max_lon) / 2
+    return -7.6, 112.8
+
+
+def render(message) -> str:
+    lines = [("🤖 " + (message.text or message.caption or message.summary())).replace("\n", "\n   ")]
+    number = 1
+    for row in message.buttons or []:
+        cells = []
+        for label in row:
+            cells.append(f"[{number}] {label}")
+            number += 1
+        lines.append("   " + "   ".join(cells))
+    if message.reply_keyboard:
+        keys = [label for row in message.reply_keyboard for label in row]
+        lines.append("   keyboard: " + "   ".join(f"[k{i}] {label}" for i, label in enumerate(keys, 1)))
+    return "\n".join(lines)
+
+
+class Terminal:
+    def __init__(self, app: App, emu: BotAPIEmulator, user: EmulatedUser, region: RegionConfig) -> None:
+        self.app, self.emu, self.user, self.region = app, emu, user, region
+        self.shown = 0
+
+    def new_messages(self) -> list:
+        messages = self.user.messages
+        fresh, self.shown = messages[self.shown:], len(messages)
+        return fresh
+
+    def act(self, line: str) -> bool:
+        """Turns one line of input into a user action; False when there is nothing to send."""
+        line = line.strip()
+        if not line:
+            return False
+        if line.isdigit():
+            target = next((m for m in reversed(self.user.messages) if m.buttons), None)
+            rows = (target.reply_markup or {}).get("inline_keyboard", []) if target else []
+            buttons = [button for row in rows for button in row]
+            index = int(line) - 1
+            if not 0 <= index < len(buttons) or "callback_data" not in buttons[index]:
+                print("  (no such button)")
+                return False
+            # By position: several buttons may share a label (the ℹ️ of each category).
+            self.user.click_data(buttons[index]["callback_data"], message=target)
+            return True
+        if line[0] == "k" and line[1:].isdigit():
+            keys = [label for row in (self.user.reply_keyboard or []) for label in row]
+            index = int(line[1:]) - 1
+            if not 0 <= index < len(keys):
+                print("  (no such keyboard button)")
+                return False
+            self.user.press(keys[index], location=_centre(self.region))
+            return True
+        if line.startswith(":"):
+            parts = shlex.split(line[1:])
+            command = parts[0] if parts else ""
+            if command == "loc" and len(parts) == 3:
+                self.user.send_location(float(parts[1]), float(parts[2]))
+            elif command == "photo":
+                self.user.send_photo()
+            elif command == "sticker":
+                self.user.send_sticker()
+            elif command == "doc":
+                self.user.send_document()
+            else:
+                print(HELP)
+                return False
+            return True
+        self.user.send_text(line)
+        return True
+
+
+async def _start(region: RegionConfig, database_url: str | None) -> tuple[BotAPIEmulator, App]:
+    emu = BotAPIEmulator()
+    await emu.start()
+    emu.add_bot(DEMO_TOKEN, "lapor_pmks_demo_bot", "Lapor PMKS (demo)")
+    if database_url is None:
+        database_url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='lapor-demo-')) / 'demo.sqlite3'}"
+    settings = Settings(citizen_bot_token=DEMO_TOKEN, database_url=database_url,
+                        telegram_api_url=emu.base_url, _env_file=None)
+    app = App(settings, region=region, poll_timeout=1)
+    await app.start()
+    return emu, app
+
+
+# A whole report in Indonesian, as a resident would make it: category, pin, no landmark,
+# count, age, description, time, one photo, no danger, individual, anonymous, send.
+SCRIPT: list[tuple[str, str]] = [
+    ("say", "/start"),
+    ("key", "📝 Buat laporan"),
+    ("tap", "Pengemis"),
+    ("key", "📍 Kirim lokasi saya sekarang"),
+    ("tap", "Lewati"),
+    ("tap", "2-3 orang"),
+    ("tap", "Anak-anak"),
+    ("say", "Dua anak laki-laki meminta-minta di perempatan, sekitar 10 tahun, kaos merah"),
+    ("tap", "Sekarang"),
+    ("photo", ""),
+    ("tap", "Selesai"),
+    ("tap", "Tidak"),
+    ("tap", "Perorangan"),
+    ("tap", "Tetap anonim"),
+    ("tap", "Kirim laporan"),
+    ("say", "/status"),
+]
+
+
+async def _play_script(terminal: Terminal) -> None:
+    user = terminal.user
+    for kind, arg in SCRIPT:
+        if kind == "say":
+            user.send_text(arg)
+        elif kind == "key":
+            user.press(arg, location=_centre(terminal.region))
+        elif kind == "tap":
+            user.click(arg)
+        elif kind == "photo":
+            user.send_photo()
+        await settle(terminal.app, terminal.emu, DEMO_TOKEN)
+
+
+async def run_demo(*, region: RegionConfig, script: bool, database_url: str | None) -> int:
+    logging.getLogger().setLevel(logging.WARNING)
+    emu, app = await _start(region, database_url)
+    user = emu.add_user(DEMO_USER, first_name="Warga", language_code="id")
+    terminal = Terminal(app, emu, user, region)
+    try:
+        if script:
+            await _play_script(terminal)
+            print(user.transcript())
+            return 0
+        print(f"Lapor PMKS demo — {region.region.name}. You are a resident talking to the citizen bot.")
+        print(HELP)
+        user.send_text("/start")
+        await settle(app, emu, DEMO_TOKEN)
+        while True:
+            for message in terminal.new_messages():
+                if message.from_bot:
+                    print(render(message))
+            try:
+                line = await asyncio.to_thread(input, "you> ")
+            except EOFError:
+                return 0
+            if line.strip() in (":quit", ":q"):
+                return 0
+            try:
+                sent = terminal.act(line)
+            except AssertionError as exc:  # e.g. a button that is not there
+                print(f"  ({str(exc).splitlines()[0]})")
+                continue
+            if sent:
+                await settle(app, emu, DEMO_TOKEN)
+    finally:
+        await app.stop()
+        await emu.stop()
+

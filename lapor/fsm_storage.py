@@ -1,0 +1,72 @@
+"""aiogram FSM storage in the project's database: a half-finished report survives a restart.
+
+Write-through with an in-process cache: reads cost nothing after the first, each set_* is one
+short upsert. The cache is only right while one process owns the database (the SQLite default);
+deployments with several instances use RedisStorage instead (see README).
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.clock import Clock
+from db.dialect import upsert
+from db.models import FsmRecord
+
+
+def _key(key: StorageKey) -> str:
+    return f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.thread_id or 0}:{key.business_connection_id or ''}:{key.destiny}"
+
+
+class SqlStorage(BaseStorage):
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._sessionmaker = sessionmaker
+        self._clock = clock
+        self._cache: dict[str, tuple[str | None, dict[str, Any]]] = {}
+
+    async def _load(self, key: str) -> tuple[str | None, dict[str, Any]]:
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        async with self._sessionmaker() as session:
+            row = (await session.execute(select(FsmRecord).where(FsmRecord.key == key))).scalar_one_or_none()
+        value = (row.state, dict(row.data or {})) if row else (None, {})
+        self._cache[key] = value
+        return value
+
+    async def _store(self, key: str, state: str | None, data: dict[str, Any]) -> None:
+        async with self._sessionmaker() as session:
+            values = {"key": key, "state": state, "data": data, "updated_at": self._clock.now()}
+            stmt = upsert(session)(FsmRecord).values(**values).on_conflict_do_update(
+                index_elements=[FsmRecord.key],
+                set_={"state": state, "data": data, "updated_at": values["updated_at"]},
+            )
+            await session.execute(stmt)
+            await session.commit()
+        self._cache[key] = (state, data)
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        k = _key(key)
+        _, data = await self._load(k)
+        new_state = state.state if isinstance(state, State) else state
+        await self._store(k, new_state, data)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        return (await self._load(_key(key)))[0]
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        k = _key(key)
+        state, _ = await self._load(k)
+        await self._store(k, state, copy.deepcopy(dict(data)))
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        return copy.deepcopy((await self._load(_key(key)))[1])
+
+    async def close(self) -> None:
+        self._cache.clear()

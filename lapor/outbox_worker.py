@@ -1,0 +1,190 @@
+"""Delivers the outbox within Telegram's limits.
+
+Rows are claimed in (priority, id) order, so a resident waiting for a receipt goes ahead of bulk
+alerts. Per chat, rows go out in order and at most one a second; across chats, a token bucket
+keeps the bot under its messages-per-second budget. 429 reschedules the chat after retry_after,
+5xx and network errors back off, 403 gives up and marks the chat unreachable.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import SendLocation, SendMediaGroup, SendMessage, SendPhoto
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core import outbox
+from core.clock import Clock
+from core.reporters import mark_unreachable
+
+log = logging.getLogger(__name__)
+
+METHODS = {"sendMessage": SendMessage, "sendPhoto": SendPhoto, "sendLocation": SendLocation,
+           "sendMediaGroup": SendMediaGroup}
+MAX_ATTEMPTS = 12
+
+
+class TokenBucket:
+    """Real-time pacing: Telegram's limits are in wall-clock seconds, whatever the app clock says."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.capacity = rate, burst
+        self.tokens, self.stamp = burst, time.monotonic()
+
+    async def take(self) -> None:
+        while True:
+            now = time.monotonic()
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return
+            await asyncio.sleep((1 - self.tokens) / self.rate)
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        *,
+        name: str,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        rate_per_second: float = 25.0,
+        per_chat_interval: float = 1.0,
+        idle_poll: float = 5.0,
+    ) -> None:
+        self.name = name
+        self.bot = bot
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.bucket = TokenBucket(rate_per_second, burst=rate_per_second)
+        self.per_chat_interval = per_chat_interval
+        self.idle_poll = idle_poll
+        self.worker_id = f"{name}-{uuid.uuid4().hex[:8]}"
+        self._wake = asyncio.Event()
+        self._last_sent: OrderedDict[int, float] = OrderedDict()
+        self.sent = 0
+        self.errors: dict[str, int] = {}
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                sent_any = await self.run_once()
+                if sent_any:
+                    continue
+                waiter = asyncio.ensure_future(self._wake.wait())
+                stopper = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({waiter, stopper}, timeout=await self._idle_timeout(),
+                                   return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                stopper.cancel()
+        finally:
+            async with self.sessionmaker() as session:
+                await outbox.release_claims(session, worker=self.worker_id)
+
+    async def _idle_timeout(self) -> float:
+        async with self.sessionmaker() as session:
+            due = await outbox.next_due_at(session, bot=self.name)
+        if due is None:
+            return self.idle_poll
+        return max(0.05, min(self.idle_poll, (due - self.clock.now()).total_seconds()))
+
+    async def run_once(self) -> bool:
+        """Claims one batch and delivers it; True when anything was claimed."""
+        async with self.sessionmaker() as session:
+            rows = await outbox.claim_due(session, bot=self.name, worker=self.worker_id, now=self.clock.now())
+        if not rows:
+            return False
+        by_chat: OrderedDict[int, list[outbox.Claimed]] = OrderedDict()
+        for row in rows:
+            by_chat.setdefault(row.chat_id, []).append(row)
+        await asyncio.gather(*(self._deliver_chat(chat_rows) for chat_rows in by_chat.values()))
+        return True
+
+    async def _deliver_chat(self, rows: list[outbox.Claimed]) -> None:
+        for index, row in enumerate(rows):
+            if not await self._deliver(row):
+                # Keep the chat's order: what came after a failed row waits with it.
+                async with self.sessionmaker() as session:
+                    await outbox.release_claims_of(session, ids=[r.id for r in rows[index + 1:]])
+                return
+
+    async def _pace_chat(self, chat_id: int) -> None:
+        last = self._last_sent.get(chat_id)
+        if last is not None:
+            wait = self.per_chat_interval - (time.monotonic() - last)
+            if wait > 0:
+                await asyncio.sleep(wait)
+        await self.bucket.take()
+
+    def _record_send(self, chat_id: int) -> None:
+        self._last_sent[chat_id] = time.monotonic()
+        self._last_sent.move_to_end(chat_id)
+        while len(self._last_sent) > 10_000:
+            self._last_sent.popitem(last=False)
+
+    async def _deliver(self, row: outbox.Claimed) -> bool:
+        method_cls = METHODS.get(row.method)
+        if method_cls is None:
+            await self._dead(row, f"unknown method {row.method}")
+            return True
+        await self._pace_chat(row.chat_id)
+        try:
+            await self.bot(method_cls.model_validate({"chat_id": row.chat_id, **row.payload}))
+        except TelegramRetryAfter as exc:
+            self._count("429")
+            await self._retry(row, timedelta(seconds=exc.retry_after), f"429 retry after {exc.retry_after}")
+            return False
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            self._count("5xx" if isinstance(exc, TelegramServerError) else "network")
+            if row.attempts + 1 >= MAX_ATTEMPTS:
+                await self._dead(row, str(exc))
+                return True
+            await self._retry(row, timedelta(seconds=min(300, 2 ** row.attempts)), str(exc))
+            return False
+        except TelegramForbiddenError as exc:
+            self._count("403")
+            await self._dead(row, str(exc))
+            async with self.sessionmaker() as session:
+                await mark_unreachable(session, chat_id=row.chat_id)
+            return True
+        except TelegramBadRequest as exc:
+            self._count("400")
+            log.error("outbox row %s refused by Telegram: %s", row.id, exc)
+            await self._dead(row, str(exc))
+            return True
+        self._record_send(row.chat_id)
+        async with self.sessionmaker() as session:
+            await outbox.mark_sent(session, row.id, self.clock.now())
+        self.sent += 1
+        return True
+
+    def _count(self, code: str) -> None:
+        self.errors[code] = self.errors.get(code, 0) + 1
+
+    async def _retry(self, row: outbox.Claimed, delay: timedelta, error: str) -> None:
+        async with self.sessionmaker() as session:
+            await outbox.mark_retry(session, row.id, at=self.clock.now() + delay, error=error,
+                                    chat_id=row.chat_id, bot=self.name)
+
+    async def _dead(self, row: outbox.Claimed, error: str) -> None:
+        async with self.sessionmaker() as session:
+            await outbox.mark_dead(session, row.id, error=error)
+

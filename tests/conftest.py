@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import Harness, make_harness
+
+
+@pytest.fixture
+async def h(tmp_path) -> Harness:
+    harness = await make_harness(tmp_path)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        if harness.app is not None:
+            await harness.app.stop()
+        await harness.emu.stop()
+
+
+@pytest.fixture
+async def db(tmp_path):
+    """(sessionmaker, url) of a freshly migrated SQLite file."""
+    from tests.db_fixtures import migrated_sessionmaker
+    from tests.harness import database_url_for
+
+    url = database_url_for(tmp_path)
+    engine, sessionmaker = await migrated_sessionmaker(url)
+    try:
+        yield sessionmaker
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def region():
+    from core.region import load_region_config
+    from tests.harness import TEST_REGION
+
+    return load_region_config(TEST_REGION)
