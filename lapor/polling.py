@@ -74,10 +74,13 @@ class InboxPoller:
                 request_timeout=self.timeout + 10,
             ))
             stopper = asyncio.ensure_future(stop.wait())
-            done, _ = await asyncio.wait({request, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            stopper.cancel()
+            try:
+                done, _ = await asyncio.wait({request, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopper.cancel()
+                if not request.done():  # stopping, or this task cancelled (a crash in tests)
+                    request.cancel()
             if request not in done:
-                request.cancel()
                 break
             try:
                 updates: list[Update] = request.result()

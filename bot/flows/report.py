@@ -13,7 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.flows.report_nav import advance, escape, location_summary
+from bot.flows.report_nav import advance, escape, location_summary, menu_markup
 from bot.flows.report_ui import (
     BTN_PICK_KECAMATAN,
     RA,
@@ -32,7 +32,6 @@ from bot.flows.report_ui import (
     load_draft,
     markup,
     photos_keyboard,
-    remove_keyboard,
     save_draft,
     skip_keyboard,
 )
@@ -457,6 +456,7 @@ async def _ask_landmark(message: Message, state: FSMContext, tr: Translator, reg
 
 async def _finish_location(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
                            draft: ReportDraft) -> None:
+    # The location keyboard gives way to the main menu again (which stays usable mid-report).
     await message.answer(tr("✅ Location:") + " " + location_summary(tr, region, draft),
-                         reply_markup=remove_keyboard())
+                         reply_markup=menu_markup(tr))
     await advance(message, state, tr, region, draft)

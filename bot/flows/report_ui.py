@@ -20,7 +20,6 @@ from aiogram.types import (
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
 )
 
 from core.draft import (
@@ -275,10 +274,6 @@ def emergency_text(tr: Translator, region: RegionConfig) -> str:
         numbers,
         tr("Do not confront anyone yourself."),
     ])
-
-
-def remove_keyboard() -> ReplyKeyboardRemove:
-    return ReplyKeyboardRemove()
 
 
 def refuse(callback_answer: CallbackAnswer, text: str) -> None:

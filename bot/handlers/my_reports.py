@@ -4,7 +4,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -159,20 +158,21 @@ async def _show_detail(message: Message, tr, region, reporter, session, report_i
     return True
 
 
+async def show_ticket(message: Message, tr: Translator, region: RegionConfig, reporter: ReporterInfo,
+                      session: AsyncSession, typed: str) -> None:
+    """/status PSR-2611-0042: one of the resident's own reports, by the ticket they typed."""
+    ticket = normalise_ticket(typed)
+    try:
+        report_id = await find_by_ticket(session, reporter_id=reporter.id, ticket=ticket or "")
+    except NotYourReport:
+        await message.answer(tr("No report of yours has the ticket {ticket}. Check the number, or tap "
+                                "“📋 My reports”.", ticket=typed[:40]))
+        return
+    await _show_detail(message, tr, region, reporter, session, report_id, edit=False)
+
+
 def router() -> Router:
     r = Router(name="my-reports")
-
-    @r.message(Command("status"), F.text.regexp(r"^/status(@\w+)?\s+\S"))
-    async def status_ticket(message: Message, command: CommandObject, tr: Translator, region: RegionConfig,
-                            reporter: ReporterInfo, session: AsyncSession) -> None:
-        ticket = normalise_ticket(command.args or "")
-        try:
-            report_id = await find_by_ticket(session, reporter_id=reporter.id, ticket=ticket or "")
-        except NotYourReport:
-            await message.answer(tr("No report of yours has the ticket {ticket}. Check the number, or tap "
-                                    "“📋 My reports”.", ticket=(command.args or "")[:40]))
-            return
-        await _show_detail(message, tr, region, reporter, session, report_id, edit=False)
 
     @r.callback_query(MyCb.filter(F.action == MA.PAGE))
     async def page(callback: CallbackQuery, callback_data: MyCb, tr: Translator, region: RegionConfig,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.flows.donation import start_pledge
 from bot.flows.report_nav import escape, menu_markup
 from bot.flows.report_review import start_report
-from bot.handlers.my_reports import show_my_reports
+from bot.handlers.my_reports import show_my_reports, show_ticket
 from core.clock import Clock
 from core.i18n import LANGUAGES, Translator, all_translations, translator
 from core.menus import MENU_DONATE, MENU_HELP, MENU_MY_REPORTS, MENU_REPORT
@@ -168,8 +168,11 @@ def router() -> Router:
     @r.message(Command("status", "laporansaya"))
     @r.message(F.text.in_(all_translations(MENU_MY_REPORTS)))
     async def my_reports(message: Message, tr: Translator, region: RegionConfig, reporter: ReporterInfo,
-                         session: AsyncSession) -> None:
-        await show_my_reports(message, tr, region, reporter, session)
+                         session: AsyncSession, command: CommandObject | None = None) -> None:
+        if command is not None and command.args:
+            await show_ticket(message, tr, region, reporter, session, command.args.strip())
+        else:
+            await show_my_reports(message, tr, region, reporter, session)
 
     @r.message(Command("sumbangan", "donasi", "donate"))
     @r.message(F.text.in_(all_translations(MENU_DONATE)))
