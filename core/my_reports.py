@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.lifecycle import ReportState, is_open
-from db.models import Report, ReportEvent, ReportPhoto
+from db.models import Report, AuditEvent, ReportPhoto
 
 PAGE_SIZE = 5
 
@@ -103,7 +103,7 @@ VISIBLE_ACTIONS = frozenset({
 async def report_detail(session: AsyncSession, *, reporter_id: int, report_id: int) -> ReportDetail:
     report = await _own(session, reporter_id, report_id)
     events = (await session.execute(
-        select(ReportEvent).where(ReportEvent.report_id == report.id).order_by(ReportEvent.id)
+        select(AuditEvent).where(AuditEvent.report_id == report.id).order_by(AuditEvent.id)
     )).scalars()
     photos = (await session.execute(
         select(func.count()).select_from(ReportPhoto).where(ReportPhoto.report_id == report.id)
@@ -119,7 +119,7 @@ async def add_info(session: AsyncSession, *, clock: Clock, reporter_id: int, rep
     if not is_open(report.state):
         raise ReportClosed(report.state)
     now = clock.now()
-    session.add(ReportEvent(report_id=report.id, at=now, actor_type="reporter", actor_id=reporter_id,
+    session.add(AuditEvent(report_id=report.id, at=now, actor_type="reporter", actor_id=reporter_id,
                             action="info_added", note=text, data={}))
     report.updated_at = now
     await session.commit()
@@ -141,7 +141,7 @@ async def add_photo(
         raise TooManyPhotos()
     now = clock.now()
     session.add(ReportPhoto(report_id=report.id, file_id=file_id, file_unique_id=file_unique_id, added_at=now))
-    session.add(ReportEvent(report_id=report.id, at=now, actor_type="reporter", actor_id=reporter_id,
+    session.add(AuditEvent(report_id=report.id, at=now, actor_type="reporter", actor_id=reporter_id,
                             action="photo_added", data={"file_unique_id": file_unique_id}))
     report.updated_at = now
     await session.commit()
@@ -153,7 +153,7 @@ async def withdraw(session: AsyncSession, *, clock: Clock, reporter_id: int, rep
     if not is_open(report.state):
         raise ReportClosed(report.state)
     now = clock.now()
-    session.add(ReportEvent(report_id=report.id, at=now, actor_type="reporter", actor_id=reporter_id,
+    session.add(AuditEvent(report_id=report.id, at=now, actor_type="reporter", actor_id=reporter_id,
                             action="withdrawn", from_state=report.state, to_state=ReportState.DITARIK, data={}))
     report.state = ReportState.DITARIK
     report.updated_at = now

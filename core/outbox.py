@@ -18,6 +18,7 @@ from db.models import Outbox
 PRIORITY_INTERACTIVE = 0  # someone is waiting for this answer
 PRIORITY_BULK = 10  # alerts, summaries
 CLAIM_LEASE = timedelta(seconds=60)
+OUTBOX_TOUCHED = "outbox_touched"
 
 
 def enqueue(
@@ -44,6 +45,8 @@ def enqueue(
         report_id=report_id,
     )
     session.add(row)
+    # Tells the app, after the update, that the outbox worker has something to look at.
+    session.info[OUTBOX_TOUCHED] = True
     return row
 
 

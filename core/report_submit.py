@@ -17,7 +17,7 @@ from core.outbox import PRIORITY_INTERACTIVE, enqueue_text
 from core.region import RegionConfig
 from core.routing import route
 from core.tickets import next_ticket
-from db.models import Report, ReportEvent, ReportPhoto, Reporter
+from db.models import Report, AuditEvent, ReportPhoto, Reporter
 
 
 class DraftIncomplete(Exception):
@@ -118,7 +118,7 @@ async def submit_report(
     for photo in draft.photos:
         session.add(ReportPhoto(report_id=report.id, file_id=photo.file_id,
                                 file_unique_id=photo.file_unique_id, added_at=now))
-    session.add(ReportEvent(
+    session.add(AuditEvent(
         report_id=report.id, at=now, actor_type="reporter", actor_id=reporter_id, action="submitted",
         from_state=None, to_state=ReportState.BARU,
         data={"agency": routing.agency, "informed": list(routing.informed),

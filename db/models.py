@@ -22,7 +22,6 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -147,15 +146,16 @@ class ReportPhoto(Base):
     report: Mapped[Report] = relationship(back_populates="photos", lazy="raise")
 
 
-class ReportEvent(Base):
-    """Append-only audit trail: who did what to which report, when, from -> to."""
+class AuditEvent(Base):
+    """Append-only audit log: who did what, when, from -> to. Most rows concern a report (its
+    history); others record access attempts and changes to officers. Never updated or deleted."""
 
-    __tablename__ = "report_events"
+    __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
-    actor_type: Mapped[str] = mapped_column(String(16))  # reporter | officer | system
+    actor_type: Mapped[str] = mapped_column(String(16))  # reporter | officer | system | unknown
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     action: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(16))

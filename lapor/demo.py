@@ -14,7 +14,7 @@ from pathlib import Path
 from core.region import RegionConfig
 from db.models import InboxUpdate, Outbox
 from lapor.app import App
-from lapor.emulator import BotAPIEmulator, EmulatedUser
+from lapor.emulator import BotAPIEmulator, EmulatedUser, VirtualClock
 from lapor.settings import Settings
 from sqlalchemy import func, select
 
@@ -126,8 +126,10 @@ class Terminal:
         return True
 
 
-async def _start(region: RegionConfig, database_url: str | None) -> tuple[BotAPIEmulator, App]:
-    emu = BotAPIEmulator()
+async def _start(region: RegionConfig, database_url: str | None, *, scripted: bool) -> tuple[BotAPIEmulator, App]:
+    # A script taps without pausing; in virtual time each tap counts as a person's two-second
+    # pause, so Telegram's per-chat limits are judged as they would be for a real resident.
+    emu = BotAPIEmulator(clock=VirtualClock(), think_time=2.0) if scripted else BotAPIEmulator()
     await emu.start()
     emu.add_bot(DEMO_TOKEN, "lapor_pmks_demo_bot", "Lapor PMKS (demo)")
     if database_url is None:
@@ -177,7 +179,7 @@ async def _play_script(terminal: Terminal) -> None:
 
 async def run_demo(*, region: RegionConfig, script: bool, database_url: str | None) -> int:
     logging.getLogger().setLevel(logging.WARNING)
-    emu, app = await _start(region, database_url)
+    emu, app = await _start(region, database_url, scripted=script)
     user = emu.add_user(DEMO_USER, first_name="Warga", language_code="id")
     terminal = Terminal(app, emu, user, region)
     try:

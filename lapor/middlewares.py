@@ -8,6 +8,8 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.outbox import OUTBOX_TOUCHED
+
 
 class DbSessionMiddleware(BaseMiddleware):
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], after: Callable[[], None] | None = None) -> None:
@@ -25,6 +27,6 @@ class DbSessionMiddleware(BaseMiddleware):
             try:
                 return await handler(event, data)
             finally:
-                # Services may have queued messages: let the outbox worker look now, not at its next tick.
-                if self.after is not None:
+                # A service queued messages: the outbox worker looks now, not at its next tick.
+                if self.after is not None and session.info.get(OUTBOX_TOUCHED):
                     self.after()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.models import DonationPledge, Outbox, Report, ReportEvent, ReportPhoto, Reporter
+from db.models import DonationPledge, Outbox, Report, AuditEvent, ReportPhoto, Reporter
 from tests.flows import english, full_report
 
 
@@ -31,7 +31,7 @@ async def test_status_history_add_info_photo_and_withdraw(h):
     assert "Withdrawn by you" in withdrawn.text
     assert "Add information" not in str(withdrawn.buttons)
     assert (await h.scalar(select(Report))).state == "ditarik"
-    actions = [e.action for e in await h.rows(select(ReportEvent).order_by(ReportEvent.id))]
+    actions = [e.action for e in await h.rows(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions == ["submitted", "info_added", "photo_added", "withdrawn"]
     assert receipt is not None
 
@@ -63,7 +63,7 @@ async def test_closed_report_takes_no_additions(h):
         await session.commit()
     answer = await r.say("more info")
     assert "closed" in answer.text
-    assert await h.count(ReportEvent, ReportEvent.action == "info_added") == 0
+    assert await h.count(AuditEvent, AuditEvent.action == "info_added") == 0
 
 
 async def test_flood_of_reports_is_refused_politely(h):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.models import Outbox, Report, ReportEvent, ReportPhoto
+from db.models import Outbox, Report, AuditEvent, ReportPhoto
 from tests.harness import PIN_ALPHA
 
 
@@ -38,7 +38,7 @@ async def test_report_by_pin_in_indonesian(h):
     assert report.people_count == "2-3" and report.age_group == "anak" and report.anonymous
     assert report.informed_agencies == ["dinsos"]
     assert await h.count(ReportPhoto, ReportPhoto.report_id == report.id) == 1
-    assert await h.count(ReportEvent, ReportEvent.report_id == report.id) == 1
+    assert await h.count(AuditEvent, AuditEvent.report_id == report.id) == 1
     assert await h.count(Outbox, Outbox.status == "sent") == 1
 
 

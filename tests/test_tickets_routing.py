@@ -13,7 +13,7 @@ from core.region import load_region_config
 from core.report_submit import DraftIncomplete, RateLimited, submit_report
 from core.routing import route
 from core.tickets import format_ticket, next_ticket, normalise_ticket
-from db.models import Outbox, Report, ReportEvent
+from db.models import Outbox, Report, AuditEvent
 from tests.db_fixtures import new_reporter
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -84,7 +84,7 @@ async def test_submit_writes_report_event_and_receipt_in_one_go(db, region):
     assert result.ticket.startswith("UJI-") and again.already_submitted and again.ticket == result.ticket
     async with db() as session:
         reports = list((await session.execute(select(Report))).scalars())
-        events = list((await session.execute(select(ReportEvent))).scalars())
+        events = list((await session.execute(select(AuditEvent))).scalars())
         outbox = list((await session.execute(select(Outbox))).scalars())
     assert len(reports) == 1 and len(events) == 1 and len(outbox) == 1
     assert reports[0].response_due_at == clock.now() + timedelta(minutes=region.category("pengemis").response_minutes)

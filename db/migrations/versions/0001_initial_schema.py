@@ -2,10 +2,11 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 14:34:23.990208
+Create Date: 2026-11-23 15:00:32.511670
 """
 from alembic import op
 import sqlalchemy as sa
+
 
 
 revision = '0001'
@@ -112,6 +113,23 @@ def upgrade() -> None:
         batch_op.create_index('ix_reports_created', ['created_at'], unique=False)
         batch_op.create_index('ix_reports_reporter_created', ['reporter_id', 'created_at'], unique=False)
 
+    op.create_table('audit_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor_type', sa.String(length=16), nullable=False),
+    sa.Column('actor_id', sa.BigInteger(), nullable=True),
+    sa.Column('action', sa.String(length=32), nullable=False),
+    sa.Column('from_state', sa.String(length=16), nullable=True),
+    sa.Column('to_state', sa.String(length=16), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_audit_events_report_id_reports')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
+    )
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_events_report_id'), ['report_id'], unique=False)
+
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('bot', sa.String(length=16), nullable=False),
@@ -135,23 +153,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_chat_id'), ['chat_id'], unique=False)
         batch_op.create_index('ix_outbox_due', ['bot', 'status', 'priority', 'next_attempt_at'], unique=False)
 
-    op.create_table('report_events',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('report_id', sa.Integer(), nullable=False),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('actor_type', sa.String(length=16), nullable=False),
-    sa.Column('actor_id', sa.BigInteger(), nullable=True),
-    sa.Column('action', sa.String(length=32), nullable=False),
-    sa.Column('from_state', sa.String(length=16), nullable=True),
-    sa.Column('to_state', sa.String(length=16), nullable=True),
-    sa.Column('note', sa.Text(), nullable=True),
-    sa.Column('data', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_report_events_report_id_reports')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_events'))
-    )
-    with op.batch_alter_table('report_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_report_events_report_id'), ['report_id'], unique=False)
-
     op.create_table('report_photos',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('report_id', sa.Integer(), nullable=False),
@@ -174,15 +175,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_report_photos_report_id'))
 
     op.drop_table('report_photos')
-    with op.batch_alter_table('report_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_report_events_report_id'))
-
-    op.drop_table('report_events')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_due')
         batch_op.drop_index(batch_op.f('ix_outbox_chat_id'))
 
     op.drop_table('outbox')
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_events_report_id'))
+
+    op.drop_table('audit_events')
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.drop_index('ix_reports_reporter_created')
         batch_op.drop_index('ix_reports_created')

@@ -1,0 +1,50 @@
+"""The `lapor` command as a newcomer meets it: clear one-line errors, migrations, the scripted demo."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def lapor(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: int = 120):
+    full_env = {k: v for k, v in os.environ.items() if k not in ("CITIZEN_BOT_TOKEN", "DATABASE_URL")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "lapor.cli", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or ROOT, timeout=timeout)
+
+
+def test_run_without_a_token_says_so_in_one_line(tmp_path):
+    result = lapor("run", cwd=tmp_path, env={"PYTHONPATH": str(ROOT)})
+    assert result.returncode == 2
+    assert "CITIZEN_BOT_TOKEN is not set" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_broken_region_config_names_the_field(tmp_path):
+    broken = tmp_path / "region.toml"
+    text = (ROOT / "tests" / "data" / "testregion.toml").read_text()
+    broken.write_text(text.replace('primary = "satpolpp"', 'primary = "satpol"', 1))
+    result = lapor("check-config", str(broken))
+    assert result.returncode == 2 and "primary" in result.stderr and "satpol" in result.stderr
+    result = lapor("run", env={"CITIZEN_BOT_TOKEN": "1:x", "REGION_CONFIG": str(broken)})
+    assert result.returncode == 2 and "unknown agency 'satpol'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_db_upgrade_then_check(tmp_path):
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3"}
+    assert lapor("db", "check", env=env).returncode == 1
+    upgraded = lapor("db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    checked = lapor("db", "check", env=env)
+    assert checked.returncode == 0 and "current" in checked.stdout
+
+
+def test_scripted_demo_plays_a_whole_report(tmp_path):
+    result = lapor("demo", "--script", "--database-url", f"sqlite+aiosqlite:///{tmp_path}/demo.sqlite3")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "PSR-" in result.stdout and "Pengemis" in result.stdout
+    assert "Traceback" not in result.stderr
