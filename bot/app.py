@@ -4,12 +4,13 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.flows import donation, report, report_review
-from bot.handlers import my_reports, start
+from bot.handlers import errors, my_reports, start
 from core.i18n import N_
 
 
 def router() -> Router:
     root = Router(name="citizen")
+    root.include_router(errors.router())
     root.include_routers(
         report_review.cancel_command_router(),  # /batal wins over any step
         start.router(),  # commands and menu buttons work from anywhere; a draft is kept

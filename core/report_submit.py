@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
+from core.dispatch import nearby_open_reports, queue_alerts
 from core.draft import ReportDraft
 from core.i18n import translator
 from core.lifecycle import ReportState
@@ -115,6 +116,9 @@ async def submit_report(
     )
     session.add(report)
     await session.flush()
+    near = await nearby_open_reports(session, report)
+    if near:
+        report.near_report_id = near[0].id
     for photo in draft.photos:
         session.add(ReportPhoto(report_id=report.id, file_id=photo.file_id,
                                 file_unique_id=photo.file_unique_id, added_at=now))
@@ -123,13 +127,14 @@ async def submit_report(
         from_state=None, to_state=ReportState.BARU,
         data={"agency": routing.agency, "informed": list(routing.informed),
               "response_minutes": routing.response_minutes, "urgent": report.urgent,
-              "outside_region": report.outside_region},
+              "outside_region": report.outside_region, "near_report_id": report.near_report_id},
     ))
     tr = translator(reporter.language)
     enqueue_text(
         session, bot="citizen", chat_id=reporter.chat_id, now=now, priority=PRIORITY_INTERACTIVE,
         report_id=report.id, text=receipt_text(region, report, tr), reply_markup=main_menu(tr),
     )
+    await queue_alerts(session, region=region, report=report, now=now, photo_count=len(draft.photos))
     await session.commit()
     return _result(report, region)
 

@@ -124,6 +124,19 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     response_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Working the report (backoffice): who holds it, and the milestones the targets are judged on.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    close_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    persons_count: Mapped[int | None] = mapped_column(Integer)
+    # Age group / sex counts and "from outside the region", as the closing officer recorded them.
+    case_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    # A nearby open report of the same category when this one came in (shown in the alert).
+    near_report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    rating: Mapped[int | None] = mapped_column(Integer)
 
     reporter: Mapped[Reporter] = relationship(lazy="raise")
     photos: Mapped[list[ReportPhoto]] = relationship(
@@ -230,3 +243,64 @@ class FsmRecord(Base):
     state: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Officer(Base):
+    """An officer, supervisor, admin or auditor of one agency (codes from the region config)."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(128))
+    agency: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # officer | supervisor | admin | auditor
+    # Kecamatan this officer covers (a TKSK covers one); empty: the whole regency.
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(8), default="id")
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OfficerInvite(Base):
+    """A one-time, expiring deep link t.me/<bot>?start=<code> that registers whoever opens it."""
+
+    __tablename__ = "officer_invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    agency: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+
+
+class Escalation(Base):
+    """One row per report and threshold passed, so an escalation is sent exactly once."""
+
+    __tablename__ = "escalations"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # ack | close
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RelayQuestion(Base):
+    """An officer's question to the reporter, relayed by the citizen bot; the reporter's answer
+    comes back to the officer. Neither side sees the other's account."""
+
+    __tablename__ = "relay_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    question: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

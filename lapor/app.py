@@ -19,7 +19,10 @@ from aiogram.types import BotCommand
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+import backoffice.app as backoffice
 import bot.app as citizen
+from backoffice.alerts import AlertRenderer
+from backoffice.middlewares import OfficerMiddleware
 from bot.middlewares import ReporterMiddleware
 from core.clock import Clock, SystemClock
 from core.i18n import LANGUAGES, translator
@@ -57,6 +60,36 @@ def build_citizen_dispatcher(
     return dp
 
 
+def build_backoffice_dispatcher(
+    *, storage: BaseStorage, sessionmaker: async_sessionmaker[AsyncSession], region: RegionConfig,
+    clock: Clock, on_update_done=None,
+) -> Dispatcher:
+    dp = Dispatcher(storage=storage, region=region, clock=clock)
+    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after=on_update_done))
+    dp.message.outer_middleware(OfficerMiddleware())
+    dp.callback_query.outer_middleware(OfficerMiddleware())
+    dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.include_router(backoffice.router())
+    return dp
+
+
+@dataclass
+class BotRuntime:
+    """One bot: the bot that answers updates, the one that drains its outbox, and their loops."""
+
+    name: str
+    bot: Bot
+    sender: Bot
+    dispatcher: Dispatcher
+    poller: InboxPoller
+    worker: OutboxWorker
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.sender.session.close()
+        await self.dispatcher.storage.close()
+
+
 @dataclass
 class App:
     settings: Settings
@@ -66,13 +99,39 @@ class App:
 
     engine: AsyncEngine | None = None
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
-    citizen_bot: Bot | None = None
-    sender_bot: Bot | None = None
-    dispatcher: Dispatcher | None = None
-    poller: InboxPoller | None = None
-    worker: OutboxWorker | None = None
+    citizen: BotRuntime | None = None
+    backoffice: BotRuntime | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task] = field(default_factory=list)
+
+    # The citizen bot's parts, by the names the tests and the demo know them.
+    @property
+    def poller(self) -> InboxPoller:
+        return self.citizen.poller
+
+    @property
+    def worker(self) -> OutboxWorker:
+        return self.citizen.worker
+
+    @property
+    def runtimes(self) -> list[BotRuntime]:
+        return [r for r in (self.citizen, self.backoffice) if r is not None]
+
+    def _runtime(self, name: str, token: str, build, renderer=None) -> BotRuntime:
+        s = self.settings
+        bot = make_bot(token, s.telegram_api_url, retry=True)
+        sender = make_bot(token, s.telegram_api_url, retry=False)
+        worker = OutboxWorker(name=name, bot=sender, sessionmaker=self.sessionmaker, clock=self.clock,
+                              rate_per_second=s.outbox_rate_per_second,
+                              renderer=renderer(bot) if renderer else None)
+        dispatcher = build(storage=SqlStorage(self.sessionmaker, self.clock), sessionmaker=self.sessionmaker,
+                           region=self.region, clock=self.clock, on_update_done=worker.wake)
+        poller = InboxPoller(
+            name=name, bot=bot, dispatcher=dispatcher, sessionmaker=self.sessionmaker, clock=self.clock,
+            timeout=s.polling_timeout if self.poll_timeout is None else self.poll_timeout,
+            allowed_updates=["message", "callback_query"],
+        )
+        return BotRuntime(name, bot, sender, dispatcher, poller, worker)
 
     async def start(self) -> None:
         s = self.settings
@@ -80,35 +139,29 @@ class App:
         await migrate.upgrade(s.database_url)
         self.engine = create_engine(s.database_url)
         self.sessionmaker = create_sessionmaker(self.engine)
-        storage = SqlStorage(self.sessionmaker, self.clock)
-        self.citizen_bot = make_bot(s.citizen_bot_token, s.telegram_api_url, retry=True)
-        self.sender_bot = make_bot(s.citizen_bot_token, s.telegram_api_url, retry=False)
-        self.worker = OutboxWorker(name="citizen", bot=self.sender_bot, sessionmaker=self.sessionmaker,
-                                   clock=self.clock, rate_per_second=s.outbox_rate_per_second)
-        self.dispatcher = build_citizen_dispatcher(
-            storage=storage, sessionmaker=self.sessionmaker, region=self.region, clock=self.clock,
-            on_update_done=self.worker.wake,
-        )
-        self.poller = InboxPoller(
-            name="citizen", bot=self.citizen_bot, dispatcher=self.dispatcher, sessionmaker=self.sessionmaker,
-            clock=self.clock, timeout=s.polling_timeout if self.poll_timeout is None else self.poll_timeout,
-            allowed_updates=["message", "callback_query"],
-        )
+        self.citizen = self._runtime("citizen", s.citizen_bot_token, build_citizen_dispatcher)
+        if s.backoffice_bot_token:
+            citizen_bot = self.citizen.bot
+            self.backoffice = self._runtime(
+                "backoffice", s.backoffice_bot_token, build_backoffice_dispatcher,
+                # Alerts carry the residents' photos, which only the citizen bot can fetch.
+                renderer=lambda _bot: AlertRenderer(self.region, citizen_bot),
+            )
         await self._set_commands()
         self._stop.clear()
-        self._tasks = [
-            asyncio.create_task(self.poller.run(self._stop), name="citizen-poller"),
-            asyncio.create_task(self.worker.run(self._stop), name="citizen-outbox"),
-        ]
+        self._tasks = []
+        for runtime in self.runtimes:
+            self._tasks.append(asyncio.create_task(runtime.poller.run(self._stop), name=f"{runtime.name}-poller"))
+            self._tasks.append(asyncio.create_task(runtime.worker.run(self._stop), name=f"{runtime.name}-outbox"))
 
     async def _set_commands(self) -> None:
         try:
             for lang in LANGUAGES:
                 tr = translator(lang)
                 commands = [BotCommand(command=c, description=tr.plain(d)) for c, d in citizen.BOT_COMMANDS]
-                await self.citizen_bot.set_my_commands(commands, language_code=lang)
+                await self.citizen.bot.set_my_commands(commands, language_code=lang)
             tr = translator(self.region.region.default_language)
-            await self.citizen_bot.set_my_commands(
+            await self.citizen.bot.set_my_commands(
                 [BotCommand(command=c, description=tr.plain(d)) for c, d in citizen.BOT_COMMANDS])
         except Exception as exc:  # the menu is a nicety; the bot works without it
             log.warning("could not set the command menu: %s", exc)
@@ -121,25 +174,21 @@ class App:
         self._stop.set()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        if drain and self.poller is not None:
-            await self.poller.drain()
+        if drain:
+            for runtime in self.runtimes:
+                await runtime.poller.drain()
         await self._close()
 
     async def kill(self) -> None:
         """Like a crash: tasks are cancelled wherever they are (tests of durability use it)."""
-        for task in self._tasks:
+        handlers = [t for r in self.runtimes for t in r.poller._tasks]
+        for task in [*self._tasks, *handlers]:
             task.cancel()
-        if self.poller is not None:
-            for task in list(self.poller._tasks):
-                task.cancel()
-        await asyncio.gather(*self._tasks, *(self.poller._tasks if self.poller else ()), return_exceptions=True)
+        await asyncio.gather(*self._tasks, *handlers, return_exceptions=True)
         await self._close()
 
     async def _close(self) -> None:
-        for b in (self.citizen_bot, self.sender_bot):
-            if b is not None:
-                await b.session.close()
-        if self.dispatcher is not None:
-            await self.dispatcher.storage.close()
+        for runtime in self.runtimes:
+            await runtime.close()
         if self.engine is not None:
             await self.engine.dispose()

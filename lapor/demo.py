@@ -29,26 +29,32 @@ HELP = """Commands (anything else is sent as a text message):
   :help            this help                    :quit      leave the demo"""
 
 
-async def settle(app: App, emu: BotAPIEmulator, token: str, timeout: float = 15.0) -> None:
-    """Waits until the bot has taken and handled every update and the outbox has nothing due."""
+async def settle(app: App, emu: BotAPIEmulator, timeout: float = 15.0) -> None:
+    """Waits until the bots have taken and handled every update and no outbox has anything due."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+
+    def undelivered() -> bool:
+        return any(emu.pending_updates(token) for token in emu.bots)
+
     while loop.time() < deadline:
-        if emu.pending_updates(token):
-            await emu.wait_for(lambda: not emu.pending_updates(token), max(0.01, deadline - loop.time()))
+        if undelivered():
+            await emu.wait_for(lambda: not undelivered(), max(0.01, deadline - loop.time()))
             continue
-        await app.poller.idle()
+        for runtime in app.runtimes:
+            await runtime.poller.idle()
         async with app.sessionmaker() as session:
             pending = (await session.execute(
                 select(func.count()).select_from(InboxUpdate).where(InboxUpdate.status == "pending"))).scalar()
             due = (await session.execute(
                 select(func.count()).select_from(Outbox)
                 .where(Outbox.status == "pending", Outbox.next_attempt_at <= app.clock.now()))).scalar()
-        if not pending and not due and not app.poller.pending_tasks():
+        if not pending and not due and not any(r.poller.pending_tasks() for r in app.runtimes):
             return
-        app.worker.wake()
-        await asyncio.sleep(0.01)  # give the worker a turn; bounded by the deadline
-    raise TimeoutError("the bot did not finish answering")
+        for runtime in app.runtimes:
+            runtime.worker.wake()
+        await asyncio.sleep(0.01)  # give the workers a turn; bounded by the deadline
+    raise TimeoutError("the bots did not finish answering")
 
 
 def _centre(region: RegionConfig) -> tuple[float, float]:
@@ -174,7 +180,7 @@ async def _play_script(terminal: Terminal) -> None:
             user.click(arg)
         elif kind == "photo":
             user.send_photo()
-        await settle(terminal.app, terminal.emu, DEMO_TOKEN)
+        await settle(terminal.app, terminal.emu)
 
 
 async def run_demo(*, region: RegionConfig, script: bool, database_url: str | None) -> int:
@@ -190,7 +196,7 @@ async def run_demo(*, region: RegionConfig, script: bool, database_url: str | No
         print(f"Lapor PMKS demo — {region.region.name}. You are a resident talking to the citizen bot.")
         print(HELP)
         user.send_text("/start")
-        await settle(app, emu, DEMO_TOKEN)
+        await settle(app, emu)
         while True:
             for message in terminal.new_messages():
                 if message.from_bot:
@@ -207,7 +213,7 @@ async def run_demo(*, region: RegionConfig, script: bool, database_url: str | No
                 print(f"  ({str(exc).splitlines()[0]})")
                 continue
             if sent:
-                await settle(app, emu, DEMO_TOKEN)
+                await settle(app, emu)
     finally:
         await app.stop()
         await emu.stop()

@@ -12,6 +12,8 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
 from datetime import timedelta
 
 from aiogram import Bot
@@ -22,7 +24,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import SendLocation, SendMediaGroup, SendMessage, SendPhoto
+from aiogram.methods import SendLocation, SendMediaGroup, SendMessage, SendPhoto, TelegramMethod
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import outbox
@@ -34,6 +36,9 @@ log = logging.getLogger(__name__)
 METHODS = {"sendMessage": SendMessage, "sendPhoto": SendPhoto, "sendLocation": SendLocation,
            "sendMediaGroup": SendMediaGroup}
 MAX_ATTEMPTS = 12
+GROUP_INTERVAL = 3.0
+# Builds a row's Bot API call when it is sent (backoffice alerts show the report as it is then).
+Renderer = Callable[[AsyncSession, int, dict[str, Any]], Awaitable[TelegramMethod | None]]
 
 
 class TokenBucket:
@@ -65,6 +70,7 @@ class OutboxWorker:
         rate_per_second: float = 25.0,
         per_chat_interval: float = 1.0,
         idle_poll: float = 5.0,
+        renderer: Renderer | None = None,
     ) -> None:
         self.name = name
         self.bot = bot
@@ -73,6 +79,7 @@ class OutboxWorker:
         self.bucket = TokenBucket(rate_per_second, burst=rate_per_second)
         self.per_chat_interval = per_chat_interval
         self.idle_poll = idle_poll
+        self.renderer = renderer
         self.worker_id = f"{name}-{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._last_sent: OrderedDict[int, float] = OrderedDict()
@@ -129,7 +136,9 @@ class OutboxWorker:
     async def _pace_chat(self, chat_id: int) -> None:
         last = self._last_sent.get(chat_id)
         if last is not None:
-            wait = self.per_chat_interval - (time.monotonic() - last)
+            # Groups (negative ids) take 20 messages a minute; private chats about one a second.
+            interval = GROUP_INTERVAL if chat_id < 0 else self.per_chat_interval
+            wait = interval - (time.monotonic() - last)
             if wait > 0:
                 await asyncio.sleep(wait)
         await self.bucket.take()
@@ -140,14 +149,23 @@ class OutboxWorker:
         while len(self._last_sent) > 10_000:
             self._last_sent.popitem(last=False)
 
-    async def _deliver(self, row: outbox.Claimed) -> bool:
+    async def _method(self, row: outbox.Claimed) -> TelegramMethod | None:
+        if row.method == "render" and self.renderer is not None:
+            async with self.sessionmaker() as session:
+                return await self.renderer(session, row.chat_id, row.payload)
         method_cls = METHODS.get(row.method)
         if method_cls is None:
-            await self._dead(row, f"unknown method {row.method}")
-            return True
+            raise ValueError(f"unknown outbox method {row.method}")
+        return method_cls.model_validate({"chat_id": row.chat_id, **row.payload})
+
+    async def _deliver(self, row: outbox.Claimed) -> bool:
         await self._pace_chat(row.chat_id)
         try:
-            await self.bot(method_cls.model_validate({"chat_id": row.chat_id, **row.payload}))
+            method = await self._method(row)
+            if method is None:
+                await self._dead(row, "nothing left to send (report gone, or media purged)")
+                return True
+            await self.bot(method)
         except TelegramRetryAfter as exc:
             self._count("429")
             await self._retry(row, timedelta(seconds=exc.retry_after), f"429 retry after {exc.retry_after}")
@@ -165,7 +183,7 @@ class OutboxWorker:
             async with self.sessionmaker() as session:
                 await mark_unreachable(session, chat_id=row.chat_id)
             return True
-        except TelegramBadRequest as exc:
+        except (TelegramBadRequest, ValueError) as exc:
             self._count("400")
             log.error("outbox row %s refused by Telegram: %s", row.id, exc)
             await self._dead(row, str(exc))

@@ -71,7 +71,7 @@ class Harness:
 
     async def settle(self, timeout: float = 10.0) -> None:
         """Until the bot has taken and handled every update and the outbox has nothing due."""
-        await settle(self.app, self.emu, CITIZEN_TOKEN, timeout)
+        await settle(self.app, self.emu, timeout)
 
 
 async def make_harness(tmp_path: Path, region_path: Path | None = TEST_REGION) -> Harness:

@@ -94,3 +94,21 @@ async def test_429_and_5xx_during_a_report_lose_nothing(h):
     assert "UJI-" in r.last.text
     report = await h.scalar(select(Report))
     assert report.people_count == "2-3" and report.age_group == "anak"
+
+
+async def test_a_failing_handler_still_answers_and_keeps_the_draft(h, monkeypatch):
+    r = h.resident()
+    await english(r)
+    await report_until(r, "description")
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database unreachable")
+
+    monkeypatch.setattr("bot.handlers.start.show_my_reports", broken)
+    answer = await r.press("📋 My reports")
+    assert "something went wrong" in answer.text and "112" in answer.text
+    failed = await h.scalar(select(InboxUpdate).where(InboxUpdate.status == "failed"))
+    assert failed is not None and "database unreachable" in failed.error
+    monkeypatch.undo()
+    ok = await r.say("Two children begging")  # the draft and its step are intact
+    assert "When did you see it" in ok.text

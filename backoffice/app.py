@@ -1,0 +1,12 @@
+"""The backoffice bot's routers, in the order they are asked."""
+from __future__ import annotations
+
+from aiogram import Router
+
+from backoffice.handlers import alert_actions, start
+
+
+def router() -> Router:
+    root = Router(name="backoffice")
+    root.include_routers(start.router(), alert_actions.router())
+    return root

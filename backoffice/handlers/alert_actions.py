@@ -1,0 +1,70 @@
+"""The buttons under an alert: acknowledge, on the way, details."""
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery
+from aiogram.utils.callback_answer import CallbackAnswer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backoffice.alerts import alert_text
+from backoffice.keyboards import OA, OfficerCb, alert_keyboard
+from core.clock import Clock
+from core.i18n import Translator
+from core.officers import OfficerInfo
+from core.region import RegionConfig
+from core.report_actions import ActionRefused, acknowledge, report_by_id, start_handling
+
+
+def router() -> Router:
+    r = Router(name="backoffice-alert-actions")
+
+    async def refresh(callback: CallbackQuery, session: AsyncSession, region: RegionConfig, tr: Translator,
+                      report_id: int) -> None:
+        report = await report_by_id(session, report_id)
+        if report is not None and callback.message is not None:
+            await callback.message.edit_text(await alert_text(session, region, report, tr),
+                                             reply_markup=alert_keyboard(tr, report))
+
+    def refused(callback_answer: CallbackAnswer, tr: Translator, exc: ActionRefused) -> None:
+        callback_answer.text = tr.plain(exc.reason, **exc.args_)
+        callback_answer.show_alert = True
+
+    @r.callback_query(OfficerCb.filter(F.action == OA.ACK))
+    async def ack(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
+                  officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
+                  clock: Clock) -> None:
+        try:
+            result = await acknowledge(session, clock=clock, region=region, officer=officer,
+                                       report_id=callback_data.report)
+        except ActionRefused as exc:
+            refused(callback_answer, tr, exc)
+            await refresh(callback, session, region, tr, callback_data.report)
+            return
+        callback_answer.text = tr.plain("{ticket} is yours.", ticket=result.ticket)
+        await refresh(callback, session, region, tr, callback_data.report)
+
+    @r.callback_query(OfficerCb.filter(F.action == OA.ON_THE_WAY))
+    async def on_the_way(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
+                         officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
+                         clock: Clock) -> None:
+        try:
+            result = await start_handling(session, clock=clock, region=region, officer=officer,
+                                          report_id=callback_data.report)
+        except ActionRefused as exc:
+            refused(callback_answer, tr, exc)
+            return
+        callback_answer.text = tr.plain("{ticket}: the reporter is told you are on the way.", ticket=result.ticket)
+        await refresh(callback, session, region, tr, callback_data.report)
+
+    @r.callback_query(OfficerCb.filter(F.action == OA.DETAILS))
+    async def details(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
+                      officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession) -> None:
+        report = await report_by_id(session, callback_data.report)
+        if report is None or (report.agency != officer.agency and officer.role.value not in ("admin", "auditor")):
+            callback_answer.text = tr.plain("That report is not in your agency's queue.")
+            callback_answer.show_alert = True
+            return
+        await callback.message.answer(await alert_text(session, region, report, tr),
+                                      reply_markup=alert_keyboard(tr, report))
+
+    return r

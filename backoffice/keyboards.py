@@ -1,0 +1,38 @@
+"""The officers' buttons. Callback data carries an action and a report id, nothing else: what an
+officer may do is decided on the server from the database."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from core.i18n import Translator
+from core.lifecycle import ReportState
+from db.models import Report
+
+
+class OA(StrEnum):
+    ACK = "ack"
+    DETAILS = "det"
+    ON_THE_WAY = "way"
+    HANDOVER = "hand"
+
+
+class OfficerCb(CallbackData, prefix="o"):
+    action: OA
+    report: int
+
+
+def _btn(text: str, action: OA, report_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=OfficerCb(action=action, report=report_id).pack())
+
+
+def alert_keyboard(tr: Translator, report: Report) -> InlineKeyboardMarkup:
+    rows = []
+    if report.state in (ReportState.BARU, ReportState.DIALIHKAN) and report.owner_id is None:
+        rows.append([_btn(tr.plain("✋ Acknowledge"), OA.ACK, report.id)])
+    if report.state == ReportState.DITERIMA:
+        rows.append([_btn(tr.plain("🚶 On the way"), OA.ON_THE_WAY, report.id)])
+    rows.append([_btn(tr.plain("📄 Details"), OA.DETAILS, report.id)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)

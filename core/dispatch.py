@@ -1,0 +1,94 @@
+"""Who is alerted about a new report, queued in the submit transaction.
+
+Alerts go to the handling agency's duty group (if configured) and to its officers covering the
+report's kecamatan (all of its officers where none covers it); an urgent report also alerts the
+agency's supervisors at once. The outbox rows name what to show, not how: the backoffice renders
+them when they are sent, so an alert shows the report as it is then (already taken, say).
+"""
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.lifecycle import OPEN_STATES
+from core.officers import officers_for_alert, supervisors_of
+from core.outbox import PRIORITY_BULK, enqueue
+from core.region import RegionConfig
+from db.models import Report
+
+NEARBY_METRES = 300
+NEARBY_WINDOW = timedelta(hours=24)
+ALERT_PRIORITY = PRIORITY_BULK - 5  # ahead of summaries, behind a resident's own receipt
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance in metres (a city's scale: good to a metre)."""
+    r = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+async def nearby_open_reports(session: AsyncSession, report: Report, *, metres: float = NEARBY_METRES,
+                              window: timedelta = NEARBY_WINDOW) -> list[Report]:
+    """Open reports of the same category near this one, newest first.
+
+    A bounding-box and time-window pre-filter keeps this a short index range scan, however many
+    reports the history holds. Without a pin, "near" means the same kecamatan and desa.
+    """
+    since = report.created_at - window
+    stmt = select(Report).where(
+        Report.id != report.id, Report.category == report.category, Report.created_at >= since,
+        Report.state.in_(list(OPEN_STATES)),
+    )
+    if report.latitude is not None and report.longitude is not None:
+        dlat = metres / 111_000
+        dlon = metres / (111_000 * max(0.1, math.cos(math.radians(report.latitude))))
+        stmt = stmt.where(Report.latitude.between(report.latitude - dlat, report.latitude + dlat),
+                          Report.longitude.between(report.longitude - dlon, report.longitude + dlon))
+        rows = (await session.execute(stmt.order_by(Report.created_at.desc()).limit(50))).scalars()
+        return [r for r in rows
+                if distance_m(report.latitude, report.longitude, r.latitude, r.longitude) <= metres]
+    if report.kecamatan is None:
+        return []
+    stmt = stmt.where(Report.kecamatan == report.kecamatan, Report.desa == report.desa)
+    return list((await session.execute(stmt.order_by(Report.created_at.desc()).limit(50))).scalars())
+
+
+def _alert_rows(session: AsyncSession, *, chat_id: int, report: Report, now: datetime, with_media: bool) -> None:
+    enqueue(session, bot="backoffice", chat_id=chat_id, method="render",
+            payload={"render": "alert", "report_id": report.id}, now=now, priority=ALERT_PRIORITY,
+            report_id=report.id)
+    if not with_media:
+        return
+    if report.latitude is not None:
+        enqueue(session, bot="backoffice", chat_id=chat_id, method="render",
+                payload={"render": "alert_location", "report_id": report.id}, now=now,
+                priority=ALERT_PRIORITY, report_id=report.id)
+
+
+async def queue_alerts(session: AsyncSession, *, region: RegionConfig, report: Report, now: datetime,
+                       photo_count: int) -> list[int]:
+    """Queues the alerts of a new report; returns the chat ids alerted (in order)."""
+    agency = region.agency(report.agency)
+    chats: list[int] = []
+    if agency.duty_chat_id is not None:
+        chats.append(agency.duty_chat_id)
+    for officer in await officers_for_alert(session, agency=report.agency, kecamatan=report.kecamatan):
+        if officer.chat_id is not None and officer.chat_id not in chats:
+            chats.append(officer.chat_id)
+    if report.urgent:
+        for supervisor in await supervisors_of(session, agency=report.agency):
+            if supervisor.chat_id is not None and supervisor.chat_id not in chats:
+                chats.append(supervisor.chat_id)
+    for chat_id in chats:
+        _alert_rows(session, chat_id=chat_id, report=report, now=now, with_media=True)
+        for index in range(photo_count):
+            enqueue(session, bot="backoffice", chat_id=chat_id, method="render",
+                    payload={"render": "alert_photo", "report_id": report.id, "index": index}, now=now,
+                    priority=ALERT_PRIORITY, report_id=report.id)
+    return chats

@@ -1,0 +1,182 @@
+"""Officers, their roles and onboarding: `lapor officer add|invite|list|disable`, the invite link.
+
+Every backoffice action starts from `find_officer`: who someone is comes from the database, never
+from what a button claims.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.region import RegionConfig
+from db.models import AuditEvent, Officer, OfficerInvite
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+    AUDITOR = "auditor"  # Inspektorat: reads everything, changes nothing
+
+
+INVITE_TTL = timedelta(hours=72)
+
+
+class OfficerError(ValueError):
+    """A request that cannot be done as asked; the message says why, for a person to read."""
+
+
+@dataclass(frozen=True)
+class OfficerInfo:
+    id: int
+    telegram_id: int | None
+    chat_id: int | None
+    name: str
+    agency: str
+    role: Role
+    areas: tuple[str, ...]
+    active: bool
+    language: str
+    unreachable: bool
+
+    @property
+    def can_act(self) -> bool:
+        return self.active and self.role != Role.AUDITOR
+
+    @property
+    def supervises(self) -> bool:
+        return self.active and self.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+def info(o: Officer) -> OfficerInfo:
+    return OfficerInfo(o.id, o.telegram_id, o.chat_id, o.name, o.agency, Role(o.role), tuple(o.areas or ()),
+                       o.active, o.language, o.unreachable)
+
+
+def _check(region: RegionConfig, agency: str, role: str, areas: list[str]) -> list[str]:
+    try:
+        region.agency(agency)
+    except KeyError:
+        known = ", ".join(a.code for a in region.agencies)
+        raise OfficerError(f"unknown agency {agency!r} (known: {known})") from None
+    try:
+        Role(role)
+    except ValueError:
+        raise OfficerError(f"unknown role {role!r} (known: {', '.join(r.value for r in Role)})") from None
+    names = []
+    for area in areas:
+        kecamatan = region.kecamatan_by_name(area)
+        if kecamatan is None:
+            raise OfficerError(f"unknown kecamatan {area!r}")
+        names.append(kecamatan.name)
+    return names
+
+
+def _audit(session: AsyncSession, now: datetime, action: str, actor_type: str, actor_id: int | None,
+           data: dict, note: str | None = None) -> None:
+    session.add(AuditEvent(report_id=None, at=now, actor_type=actor_type, actor_id=actor_id, action=action,
+                           note=note, data=data))
+
+
+async def add_officer(
+    session: AsyncSession, *, region: RegionConfig, now: datetime, telegram_id: int, name: str,
+    agency: str, role: str, areas: list[str], actor: str = "cli",
+) -> OfficerInfo:
+    areas = _check(region, agency, role, areas)
+    existing = (await session.execute(select(Officer).where(Officer.telegram_id == telegram_id))).scalar_one_or_none()
+    if existing is not None:
+        raise OfficerError(f"Telegram user {telegram_id} is already registered (officer #{existing.id})")
+    officer = Officer(telegram_id=telegram_id, chat_id=telegram_id, name=name.strip()[:128], agency=agency,
+                      role=role, areas=areas, active=True, language=region.region.default_language,
+                      unreachable=False, created_at=now)
+    session.add(officer)
+    await session.flush()
+    _audit(session, now, "officer_added", "system", None,
+           {"officer_id": officer.id, "agency": agency, "role": role, "areas": areas, "by": actor})
+    await session.commit()
+    return info(officer)
+
+
+async def create_invite(
+    session: AsyncSession, *, region: RegionConfig, now: datetime, agency: str, role: str,
+    areas: list[str], ttl: timedelta = INVITE_TTL,
+) -> tuple[str, datetime]:
+    areas = _check(region, agency, role, areas)
+    # 24 url-safe characters: unguessable, and inside the 64 characters of a deep-link payload.
+    code = secrets.token_urlsafe(18)
+    expires = now + ttl
+    session.add(OfficerInvite(code=code, agency=agency, role=role, areas=areas, created_at=now, expires_at=expires))
+    _audit(session, now, "invite_created", "system", None, {"agency": agency, "role": role, "areas": areas})
+    await session.commit()
+    return code, expires
+
+
+async def redeem_invite(
+    session: AsyncSession, *, now: datetime, code: str, telegram_id: int, chat_id: int, name: str,
+    language: str,
+) -> OfficerInfo | None:
+    """Registers whoever opened a valid invite link; None for an unknown, used or expired code."""
+    invite = (await session.execute(select(OfficerInvite).where(OfficerInvite.code == code))).scalar_one_or_none()
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        return None
+    existing = (await session.execute(select(Officer).where(Officer.telegram_id == telegram_id))).scalar_one_or_none()
+    if existing is not None:
+        return info(existing)
+    officer = Officer(telegram_id=telegram_id, chat_id=chat_id, name=name[:128], agency=invite.agency,
+                      role=invite.role, areas=list(invite.areas or []), active=True, language=language,
+                      unreachable=False, created_at=now)
+    session.add(officer)
+    await session.flush()
+    invite.used_at, invite.used_by = now, officer.id
+    _audit(session, now, "invite_redeemed", "officer", officer.id,
+           {"agency": invite.agency, "role": invite.role, "invite_id": invite.id})
+    await session.commit()
+    return info(officer)
+
+
+async def find_officer(session: AsyncSession, telegram_id: int) -> OfficerInfo | None:
+    row = (await session.execute(select(Officer).where(Officer.telegram_id == telegram_id))).scalar_one_or_none()
+    return info(row) if row is not None and row.active else None
+
+
+async def record_unregistered(session: AsyncSession, *, now: datetime, telegram_id: int, what: str) -> None:
+    """Somebody who is not an officer wrote to the backoffice bot: logged, told nothing more."""
+    _audit(session, now, "unregistered_access", "unknown", telegram_id, {"what": what[:64]})
+    await session.commit()
+
+
+async def list_officers(session: AsyncSession) -> list[OfficerInfo]:
+    rows = (await session.execute(select(Officer).order_by(Officer.agency, Officer.id))).scalars()
+    return [info(o) for o in rows]
+
+
+async def disable_officer(session: AsyncSession, *, now: datetime, officer_id: int) -> OfficerInfo:
+    officer = await session.get(Officer, officer_id)
+    if officer is None:
+        raise OfficerError(f"no officer #{officer_id}")
+    officer.active = False
+    _audit(session, now, "officer_disabled", "system", None, {"officer_id": officer_id})
+    await session.commit()
+    return info(officer)
+
+
+async def officers_for_alert(session: AsyncSession, *, agency: str, kecamatan: str | None) -> list[OfficerInfo]:
+    """The agency's field officers covering the kecamatan, or all of them where none covers it."""
+    rows = [info(o) for o in (await session.execute(
+        select(Officer).where(Officer.agency == agency, Officer.active.is_(True), Officer.role == Role.OFFICER)
+    )).scalars()]
+    covering = [o for o in rows if kecamatan and kecamatan in o.areas]
+    return covering or rows
+
+
+async def supervisors_of(session: AsyncSession, *, agency: str) -> list[OfficerInfo]:
+    rows = (await session.execute(
+        select(Officer).where(Officer.agency == agency, Officer.active.is_(True),
+                              Officer.role.in_([Role.SUPERVISOR, Role.ADMIN]))
+    )).scalars()
+    return [info(o) for o in rows]

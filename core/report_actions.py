@@ -1,0 +1,133 @@
+"""What officers do with a report: acknowledge (claim), go on the way, close. Each action is
+authorised from the database (the officer's agency and role, the report's state and owner),
+written to the audit log, and tells the reporter in their language, in one transaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import Clock
+from core.i18n import N_, translator
+from core.lifecycle import ReportState
+from core.officers import OfficerInfo
+from core.outbox import PRIORITY_BULK, enqueue_text
+from core.region import RegionConfig
+from db.models import AuditEvent, Officer, Report, Reporter
+
+ACKNOWLEDGEABLE = (ReportState.BARU, ReportState.DIALIHKAN)
+# How long a claimed report may stay open before it is overdue, when the category says nothing.
+DEFAULT_CLOSE_TARGET = timedelta(hours=24)
+
+
+class ActionRefused(Exception):
+    """The action is not allowed now; `reason` is a msgid for the officer, `args` fill it in."""
+
+    def __init__(self, reason: str, **args: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.args_ = args
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    report_id: int
+    ticket: str
+    state: str
+
+
+REPORTER_NOTICES = {
+    ReportState.DITERIMA: N_("👀 Your report <code>{ticket}</code> has been received by an officer of {agency} "
+                             "and will be followed up."),
+    ReportState.DITANGANI: N_("🚶 Officers of {agency} are on their way for your report <code>{ticket}</code>."),
+}
+
+
+def _notify_reporter(session: AsyncSession, region: RegionConfig, report: Report, reporter: Reporter,
+                     now: datetime, msgid: str) -> None:
+    if reporter.unreachable:
+        return
+    tr = translator(reporter.language)
+    text = tr(msgid, ticket=report.ticket, agency=region.agency(report.agency).short.get(tr.lang))
+    enqueue_text(session, bot="citizen", chat_id=reporter.chat_id, text=text, now=now,
+                 priority=PRIORITY_BULK, report_id=report.id)
+
+
+def _audit(session: AsyncSession, report: Report, officer: OfficerInfo, now: datetime, action: str,
+           from_state: str | None, to_state: str | None, note: str | None = None, **data) -> None:
+    session.add(AuditEvent(report_id=report.id, at=now, actor_type="officer", actor_id=officer.id,
+                           action=action, from_state=from_state, to_state=to_state, note=note, data=data))
+
+
+async def _load(session: AsyncSession, report_id: int, officer: OfficerInfo, *, write: bool) -> Report:
+    report = await session.get(Report, report_id)
+    if report is None:
+        raise ActionRefused(N_("That report does not exist."))
+    if officer.role.value != "admin" and report.agency != officer.agency:
+        raise ActionRefused(N_("Report {ticket} belongs to another agency's queue."), ticket=report.ticket)
+    if write and not officer.can_act:
+        raise ActionRefused(N_("Your role can only read reports."))
+    return report
+
+
+async def owner_name(session: AsyncSession, report: Report) -> str:
+    if report.owner_id is None:
+        return "-"
+    officer = await session.get(Officer, report.owner_id)
+    return officer.name if officer else "-"
+
+
+async def acknowledge(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
+                      report_id: int) -> ActionResult:
+    """Claims the report for the officer. Two officers pressing at once: the database decides,
+    one UPDATE succeeds, the other is told who has it."""
+    report = await _load(session, report_id, officer, write=True)
+    now = clock.now()
+    close_due = now + DEFAULT_CLOSE_TARGET
+    claimed = await session.execute(
+        update(Report)
+        .where(Report.id == report_id, Report.state.in_(list(ACKNOWLEDGEABLE)), Report.owner_id.is_(None))
+        .values(state=ReportState.DITERIMA, owner_id=officer.id, acknowledged_at=now, close_due_at=close_due,
+                updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        await session.rollback()
+        report = await session.get(Report, report_id)
+        await session.refresh(report)
+        if report.owner_id is not None:
+            raise ActionRefused(N_("{ticket} is already taken by {name}."), ticket=report.ticket,
+                                name=await owner_name(session, report))
+        raise ActionRefused(N_("{ticket} can no longer be acknowledged (it is {state})."), ticket=report.ticket,
+                            state=report.state)
+    previous = report.state
+    await session.refresh(report)
+    _audit(session, report, officer, now, "acknowledged", previous, ReportState.DITERIMA)
+    reporter = await session.get(Reporter, report.reporter_id)
+    _notify_reporter(session, region, report, reporter, now, REPORTER_NOTICES[ReportState.DITERIMA])
+    await session.commit()
+    return ActionResult(report.id, report.ticket, report.state)
+
+
+async def start_handling(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
+                         report_id: int) -> ActionResult:
+    report = await _load(session, report_id, officer, write=True)
+    if report.state != ReportState.DITERIMA:
+        raise ActionRefused(N_("{ticket} is {state}; only an acknowledged report can be set on the way."),
+                            ticket=report.ticket, state=report.state)
+    if report.owner_id != officer.id and not officer.supervises:
+        raise ActionRefused(N_("{ticket} is held by {name}."), ticket=report.ticket,
+                            name=await owner_name(session, report))
+    now = clock.now()
+    report.state, report.updated_at = ReportState.DITANGANI, now
+    _audit(session, report, officer, now, "in_progress", ReportState.DITERIMA, ReportState.DITANGANI)
+    reporter = await session.get(Reporter, report.reporter_id)
+    _notify_reporter(session, region, report, reporter, now, REPORTER_NOTICES[ReportState.DITANGANI])
+    await session.commit()
+    return ActionResult(report.id, report.ticket, report.state)
+
+
+async def report_by_id(session: AsyncSession, report_id: int) -> Report | None:
+    return (await session.execute(select(Report).where(Report.id == report_id))).scalar_one_or_none()
