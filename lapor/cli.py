@@ -87,6 +87,54 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _officer(args: argparse.Namespace, settings: Settings) -> int:
+    from core import officers
+    from core.clock import SystemClock
+    from db import migrate
+    from db.engine import create_engine, create_sessionmaker
+
+    region = load_region_config(settings.region_config)
+    await migrate.upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    now = SystemClock().now()
+    try:
+        async with create_sessionmaker(engine)() as session:
+            if args.officer_command == "add":
+                o = await officers.add_officer(session, region=region, now=now, telegram_id=args.telegram_id,
+                                               name=args.name, agency=args.agency, role=args.role,
+                                               areas=args.area or [])
+                print(f"officer #{o.id} {o.name}: {o.agency} {o.role.value}, areas: {', '.join(o.areas) or 'all'}")
+            elif args.officer_command == "invite":
+                code, expires = await officers.create_invite(session, region=region, now=now, agency=args.agency,
+                                                             role=args.role, areas=args.area or [])
+                username = args.bot_username or "<backoffice_bot>"
+                print(f"https://t.me/{username}?start={code}")
+                print(f"one use, valid until {expires.astimezone(region.tz):%Y-%m-%d %H:%M %Z}")
+            elif args.officer_command == "list":
+                for o in await officers.list_officers(session):
+                    state = "active" if o.active else "disabled"
+                    print(f"#{o.id}\t{o.telegram_id}\t{o.name}\t{o.agency}\t{o.role.value}\t"
+                          f"{','.join(o.areas) or 'all'}\t{state}{' unreachable' if o.unreachable else ''}")
+            elif args.officer_command == "disable":
+                o = await officers.disable_officer(session, now=now, officer_id=args.officer_id)
+                print(f"officer #{o.id} {o.name} disabled")
+    except officers.OfficerError as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await engine.dispose()
+    return 0
+
+
+def cmd_officer(args: argparse.Namespace) -> int:
+    settings = _settings()
+    try:
+        return asyncio.run(_officer(args, settings))
+    except RegionConfigError as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        return 2
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lapor", description="Lapor PMKS: Telegram reporting channel for PMKS")
     sub = p.add_subparsers(dest="command", required=True)
@@ -100,6 +148,23 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--region", help="region config TOML (default: Kabupaten Pasuruan)")
     demo.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp folder")
     demo.set_defaults(func=cmd_demo)
+    officer = sub.add_parser("officer", help="register and manage officers of the backoffice bot")
+    osub = officer.add_subparsers(dest="officer_command", required=True)
+    add = osub.add_parser("add", help="register an officer by Telegram user id")
+    add.add_argument("--telegram-id", type=int, required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--agency", required=True, help="agency code from the region config, e.g. satpolpp")
+    add.add_argument("--role", default="officer", help="officer | supervisor | admin | auditor")
+    add.add_argument("--area", action="append", help="kecamatan covered (repeat); none: the whole regency")
+    invite = osub.add_parser("invite", help="a one-time, expiring deep link that registers whoever opens it")
+    invite.add_argument("--agency", required=True)
+    invite.add_argument("--role", default="officer")
+    invite.add_argument("--area", action="append")
+    invite.add_argument("--bot-username", default=None, help="the backoffice bot's @username, for the link")
+    osub.add_parser("list", help="all officers")
+    disable = osub.add_parser("disable", help="an officer leaves: their buttons stop working at once")
+    disable.add_argument("officer_id", type=int)
+    officer.set_defaults(func=cmd_officer)
     check = sub.add_parser("check-config", help="validate a region config file")
     check.add_argument("path", nargs="?", default=None)
     check.set_defaults(func=cmd_check_config)

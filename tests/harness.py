@@ -17,6 +17,7 @@ from lapor.emulator import BotAPIEmulator, EmulatedUser, VirtualClock
 from lapor.settings import Settings
 
 CITIZEN_TOKEN = "111111:CITIZEN-TEST-TOKEN"
+BACKOFFICE_TOKEN = "222222:BACKOFFICE-TEST-TOKEN"
 TEST_REGION = Path(__file__).parent / "data" / "testregion.toml"
 
 # Inside the test region's kecamatan (see tests/data/testregion.geojson).
@@ -36,10 +37,12 @@ class Harness:
     region: RegionConfig
     clock: ManualClock = field(default_factory=ManualClock)
     app: App | None = None
+    with_backoffice: bool = True
 
     @property
     def settings(self) -> Settings:
         return Settings(citizen_bot_token=CITIZEN_TOKEN, database_url=self.database_url,
+                        backoffice_bot_token=BACKOFFICE_TOKEN if self.with_backoffice else None,
                         telegram_api_url=self.emu.base_url, _env_file=None)
 
     async def start(self) -> App:
@@ -54,6 +57,19 @@ class Harness:
         else:
             await self.app.stop()
         return await self.start()
+
+    async def officer(self, user_id: int, name: str, agency: str = "satpolpp", role: str = "officer",
+                      areas: list[str] | None = None) -> "Resident":
+        """Registers an officer (as `lapor officer add` does) and returns them on the backoffice bot."""
+        from core.officers import add_officer
+
+        async with self.app.sessionmaker() as session:
+            await add_officer(session, region=self.region, now=self.clock.now(), telegram_id=user_id, name=name,
+                              agency=agency, role=role, areas=areas or [])
+        user = self.emu.add_user(user_id, first_name=name, language_code="id")
+        officer = Resident(self, user.with_bot(BACKOFFICE_TOKEN))
+        await officer.say("/start")  # opens the private chat, as an officer does once
+        return officer
 
     def resident(self, user_id: int = 5001, name: str = "Siti", language_code: str = "id") -> "Resident":
         return Resident(self, self.emu.add_user(user_id, first_name=name, language_code=language_code))
@@ -78,6 +94,7 @@ async def make_harness(tmp_path: Path, region_path: Path | None = TEST_REGION) -
     emu = BotAPIEmulator(clock=VirtualClock(), think_time=1.5)
     await emu.start()
     emu.add_bot(CITIZEN_TOKEN, "lapor_uji_bot", "Lapor PMKS Uji")
+    emu.add_bot(BACKOFFICE_TOKEN, "lapor_uji_petugas_bot", "Petugas Lapor PMKS Uji")
     region = load_region_config(region_path) if region_path else load_region_config()
     return Harness(emu=emu, database_url=database_url_for(tmp_path), region=region)
 

@@ -48,3 +48,24 @@ def test_scripted_demo_plays_a_whole_report(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "PSR-" in result.stdout and "Pengemis" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_officer_add_list_invite_disable(tmp_path):
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/o.sqlite3",
+           "REGION_CONFIG": str(ROOT / "tests" / "data" / "testregion.toml")}
+    added = lapor("officer", "add", "--telegram-id", "123", "--name", "Budi", "--agency", "satpolpp",
+                  "--area", "alpha", env=env)
+    assert added.returncode == 0, added.stderr
+    assert "officer #1 Budi: satpolpp officer, areas: Alpha" in added.stdout
+    wrong = lapor("officer", "add", "--telegram-id", "124", "--name", "X", "--agency", "polisi", env=env)
+    assert wrong.returncode == 2 and "unknown agency 'polisi'" in wrong.stderr
+    again = lapor("officer", "add", "--telegram-id", "123", "--name", "Budi", "--agency", "satpolpp", env=env)
+    assert again.returncode == 2 and "already registered" in again.stderr
+    invite = lapor("officer", "invite", "--agency", "dinsos", "--role", "supervisor",
+                   "--bot-username", "lapor_petugas_bot", env=env)
+    assert invite.returncode == 0 and "https://t.me/lapor_petugas_bot?start=" in invite.stdout
+    listed = lapor("officer", "list", env=env)
+    assert "Budi" in listed.stdout and "active" in listed.stdout
+    disabled = lapor("officer", "disable", "1", env=env)
+    assert disabled.returncode == 0
+    assert "disabled" in lapor("officer", "list", env=env).stdout

@@ -1,0 +1,133 @@
+"""Both bots running: a resident's report reaches the right officers, one of two wins the claim."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from db.models import AuditEvent, Outbox, Report
+from tests.flows import english, full_report
+
+
+async def test_report_alerts_covering_officers_and_acknowledge_race(h):
+    alpha = await h.officer(9001, "Budi", areas=["Alpha"])
+    alpha2 = await h.officer(9002, "Sri", areas=["Alpha"])
+    beta = await h.officer(9003, "Joko", areas=["Beta"])
+    dinsos = await h.officer(9004, "Ani", agency="dinsos")
+    supervisor = await h.officer(9005, "Kasatpol", role="supervisor")
+    r = h.resident()
+    await english(r)
+    await full_report(r)  # pengemis at a pin in Alpha -> Satpol PP
+    report = await h.scalar(select(Report))
+    for officer in (alpha, alpha2):
+        alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+        assert "Alpha" in alert.text and alert.buttons
+        assert any(m.location for m in officer.user.messages)  # the map pin
+    assert not any(report.ticket in (m.text or "") for m in beta.user.messages)  # another kecamatan
+    assert not any(report.ticket in (m.text or "") for m in dinsos.user.messages)  # another agency
+    assert not any(report.ticket in (m.text or "") for m in supervisor.user.messages)  # not urgent
+
+    # Both press "acknowledge" at the same instant: one wins, the other is told who has it.
+    first = next(m for m in alpha.user.messages if m.text and report.ticket in m.text)
+    second = next(m for m in alpha2.user.messages if m.text and report.ticket in m.text)
+    ack_label = first.buttons[0][0]
+    alpha.user.click(ack_label, message=first)
+    alpha2.user.click(ack_label, message=second)
+    await h.settle()
+    claimed = await h.scalar(select(Report))
+    assert claimed.state == "diterima" and claimed.owner_id is not None
+    ack_event = await h.scalar(select(AuditEvent).where(AuditEvent.action == "acknowledged"))
+    winner, loser = (alpha, alpha2) if ack_event.actor_id == await _officer_id(h, 9001) else (alpha2, alpha)
+    assert any("is yours" in t for t in winner.user.callback_answers)
+    assert any("already taken by" in t for t in loser.user.callback_answers)
+    assert await h.count(AuditEvent, AuditEvent.action == "acknowledged") == 1
+    # The resident is told, in their language.
+    assert any("received by an officer" in t for t in r.texts())
+
+
+async def _officer_id(h, telegram_id: int) -> int:
+    from db.models import Officer
+
+    return (await h.scalar(select(Officer).where(Officer.telegram_id == telegram_id))).id
+
+
+async def test_urgent_report_alerts_supervisors_too(h):
+    await h.officer(9001, "Budi", areas=["Alpha"])
+    supervisor = await h.officer(9005, "Kasatpol", role="supervisor")
+    r = h.resident()
+    await english(r)
+    from tests.flows import report_until
+    await report_until(r, "urgent")
+    await r.tap("Yes, someone is in danger")
+    await r.tap("Individual")
+    await r.tap("Stay anonymous")
+    await r.tap("Send report")
+    report = await h.scalar(select(Report))
+    alert = next(m for m in supervisor.user.messages if m.text and report.ticket in m.text)
+    assert "URGENT" in alert.text or "MENDESAK" in alert.text
+
+
+async def test_unregistered_user_is_refused_and_logged(h):
+    stranger = h.emu.add_user(9999, first_name="Orang").with_bot("222222:BACKOFFICE-TEST-TOKEN")
+    from tests.harness import Resident
+    s = Resident(h, stranger)
+    answer = await s.say("/antrian")
+    assert "not registered" in answer.text or "belum terdaftar" in answer.text
+    assert await h.count(AuditEvent, AuditEvent.action == "unregistered_access") == 1
+
+
+async def test_officer_of_another_agency_cannot_acknowledge(h):
+    await h.officer(9001, "Budi", areas=["Alpha"])
+    dinsos = await h.officer(9004, "Ani", agency="dinsos")
+    r = h.resident()
+    await english(r)
+    await full_report(r)
+    report = await h.scalar(select(Report))
+    from backoffice.keyboards import OA, OfficerCb
+    await dinsos.tap_data(OfficerCb(action=OA.ACK, report=report.id).pack())
+    assert any("another agency" in t or "instansi lain" in t for t in dinsos.user.callback_answers)
+    assert (await h.scalar(select(Report))).state == "baru"
+    assert await h.count(Outbox, Outbox.bot == "backoffice", Outbox.status == "dead") == 0
+
+
+async def test_alert_carries_the_residents_photo_reuploaded_by_the_backoffice_bot(h):
+    officer = await h.officer(9001, "Budi", areas=["Alpha"])
+    r = h.resident()
+    await english(r)
+    from tests.flows import report_until
+    await report_until(r, "photos")
+    await r.photo()
+    await r.tap("Done with photos")
+    await r.tap("No")
+    await r.tap("Individual")
+    await r.tap("Stay anonymous")
+    await r.tap("Send report")
+    report = await h.scalar(select(Report))
+    photo = next(m for m in officer.user.messages if m.photo_sizes)
+    assert report.ticket in photo.caption
+    assert await h.count(Outbox, Outbox.status == "dead") == 0
+
+
+async def test_invite_link_registers_once_and_expires(h):
+    from datetime import timedelta
+
+    from core.officers import create_invite
+    from db.models import Officer
+    from tests.harness import BACKOFFICE_TOKEN, Resident
+
+    async with h.app.sessionmaker() as session:
+        code, _ = await create_invite(session, region=h.region, now=h.clock.now(), agency="dinsos",
+                                      role="officer", areas=["Beta"])
+        old, _ = await create_invite(session, region=h.region, now=h.clock.now(), agency="dinsos",
+                                     role="officer", areas=[], ttl=timedelta(minutes=5))
+    tksk = Resident(h, h.emu.add_user(9100, first_name="Tksk").with_bot(BACKOFFICE_TOKEN))
+    welcome = await tksk.say(f"/start {code}")
+    assert "Tksk" in " ".join(tksk.texts())
+    officer = await h.scalar(select(Officer).where(Officer.telegram_id == 9100))
+    assert officer.agency == "dinsos" and officer.areas == ["Beta"] and welcome is not None
+    other = Resident(h, h.emu.add_user(9101, first_name="Lain").with_bot(BACKOFFICE_TOKEN))
+    reused = await other.say(f"/start {code}")
+    assert "not valid" in reused.text or "tidak berlaku" in reused.text
+    h.clock.advance(minutes=6)
+    late = Resident(h, h.emu.add_user(9102, first_name="Telat").with_bot(BACKOFFICE_TOKEN))
+    expired = await late.say(f"/start {old}")
+    assert "not valid" in expired.text or "tidak berlaku" in expired.text
+    assert await h.count(Officer) == 1
