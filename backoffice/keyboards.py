@@ -16,23 +16,36 @@ class OA(StrEnum):
     ACK = "ack"
     DETAILS = "det"
     ON_THE_WAY = "way"
+    CLOSE = "close"
+    OUTCOME = "outc"
+    REJECT = "rej"
     HANDOVER = "hand"
+    HANDOVER_TO = "to"
+    SKIP = "skip"
+    CANCEL = "cancel"
 
 
 class OfficerCb(CallbackData, prefix="o"):
     action: OA
     report: int
+    # An outcome or agency code from the region config (a-z0-9_, at most 24 characters).
+    arg: str = ""
 
 
-def _btn(text: str, action: OA, report_id: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=OfficerCb(action=action, report=report_id).pack())
+def btn(text: str, action: OA, report_id: int, arg: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=OfficerCb(action=action, report=report_id, arg=arg).pack())
 
 
 def alert_keyboard(tr: Translator, report: Report) -> InlineKeyboardMarkup:
     rows = []
     if report.state in (ReportState.BARU, ReportState.DIALIHKAN) and report.owner_id is None:
-        rows.append([_btn(tr.plain("✋ Acknowledge"), OA.ACK, report.id)])
+        rows.append([btn(tr.plain("✋ Acknowledge"), OA.ACK, report.id)])
     if report.state == ReportState.DITERIMA:
-        rows.append([_btn(tr.plain("🚶 On the way"), OA.ON_THE_WAY, report.id)])
-    rows.append([_btn(tr.plain("📄 Details"), OA.DETAILS, report.id)])
+        rows.append([btn(tr.plain("🚶 On the way"), OA.ON_THE_WAY, report.id)])
+    if report.state in (ReportState.DITERIMA, ReportState.DITANGANI):
+        rows.append([btn(tr.plain("✅ Close"), OA.CLOSE, report.id)])
+    if report.state in (ReportState.BARU, ReportState.DIALIHKAN, ReportState.DITERIMA, ReportState.DITANGANI):
+        rows.append([btn(tr.plain("🔀 Hand over"), OA.HANDOVER, report.id),
+                     btn(tr.plain("⛔ Reject"), OA.REJECT, report.id)])
+    rows.append([btn(tr.plain("📄 Details"), OA.DETAILS, report.id)])
     return InlineKeyboardMarkup(inline_keyboard=rows)

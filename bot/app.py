@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.flows import donation, report, report_review
-from bot.handlers import errors, my_reports, start
+from bot.handlers import errors, my_reports, rating, start
 from core.i18n import N_
 
 
@@ -15,6 +15,7 @@ def router() -> Router:
         report_review.cancel_command_router(),  # /batal wins over any step
         start.router(),  # commands and menu buttons work from anywhere; a draft is kept
         my_reports.router(),
+        rating.router(),
         donation.router(),
         report_review.router(),
         report.router(),

@@ -10,12 +10,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
+from core.dispatch import queue_alerts
 from core.i18n import N_, translator
 from core.lifecycle import ReportState
 from core.officers import OfficerInfo
 from core.outbox import PRIORITY_BULK, enqueue_text
 from core.region import RegionConfig
-from db.models import AuditEvent, Officer, Report, Reporter
+from db.models import AuditEvent, Officer, Report, ReportPhoto, Reporter
 
 ACKNOWLEDGEABLE = (ReportState.BARU, ReportState.DIALIHKAN)
 # How long a claimed report may stay open before it is overdue, when the category says nothing.
@@ -42,17 +43,29 @@ REPORTER_NOTICES = {
     ReportState.DITERIMA: N_("👀 Your report <code>{ticket}</code> has been received by an officer of {agency} "
                              "and will be followed up."),
     ReportState.DITANGANI: N_("🚶 Officers of {agency} are on their way for your report <code>{ticket}</code>."),
+    ReportState.DIALIHKAN: N_("🔀 Your report <code>{ticket}</code> has been handed over to {agency}, who will "
+                              "follow it up."),
+    ReportState.DITOLAK: N_("Your report <code>{ticket}</code> was closed without action: {reason}"),
+    ReportState.SELESAI: N_("✅ Your report <code>{ticket}</code> is closed by {agency}: {outcome}. "
+                            "Thank you for caring."),
 }
+RATING_ASK = N_("Was this handled well? Tap a rating (1 = poor, 5 = very good).")
 
 
 def _notify_reporter(session: AsyncSession, region: RegionConfig, report: Report, reporter: Reporter,
-                     now: datetime, msgid: str) -> None:
+                     now: datetime, msgid: str, reply_markup: dict | None = None, **extra: str) -> None:
     if reporter.unreachable:
         return
     tr = translator(reporter.language)
-    text = tr(msgid, ticket=report.ticket, agency=region.agency(report.agency).short.get(tr.lang))
+    text = tr(msgid, ticket=report.ticket, agency=region.agency(report.agency).short.get(tr.lang), **extra)
     enqueue_text(session, bot="citizen", chat_id=reporter.chat_id, text=text, now=now,
-                 priority=PRIORITY_BULK, report_id=report.id)
+                 priority=PRIORITY_BULK, report_id=report.id, reply_markup=reply_markup)
+
+
+def rating_keyboard(report_id: int) -> dict:
+    """Plain callback data the citizen bot's rating router understands: "rate:<report>:<1-5>"."""
+    return {"inline_keyboard": [[{"text": "⭐" * n if n < 3 else f"{n}⭐", "callback_data": f"rate:{report_id}:{n}"}
+                                 for n in range(1, 6)]]}
 
 
 def _audit(session: AsyncSession, report: Report, officer: OfficerInfo, now: datetime, action: str,
@@ -97,7 +110,7 @@ async def acknowledge(session: AsyncSession, *, clock: Clock, region: RegionConf
         await session.rollback()
         report = await session.get(Report, report_id)
         await session.refresh(report)
-        if report.owner_id is not None:
+        if report.owner_id is not None and report.state in (ReportState.DITERIMA, ReportState.DITANGANI):
             raise ActionRefused(N_("{ticket} is already taken by {name}."), ticket=report.ticket,
                                 name=await owner_name(session, report))
         raise ActionRefused(N_("{ticket} can no longer be acknowledged (it is {state})."), ticket=report.ticket,
@@ -131,3 +144,109 @@ async def start_handling(session: AsyncSession, *, clock: Clock, region: RegionC
 
 async def report_by_id(session: AsyncSession, report_id: int) -> Report | None:
     return (await session.execute(select(Report).where(Report.id == report_id))).scalar_one_or_none()
+
+
+def _require_holder(report: Report, officer: OfficerInfo) -> None:
+    if report.owner_id != officer.id and not officer.supervises:
+        raise ActionRefused(N_("{ticket} is held by another officer; ask them or a supervisor."),
+                            ticket=report.ticket)
+
+
+WORKING = (ReportState.DITERIMA, ReportState.DITANGANI)
+
+
+async def close_report(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
+                       report_id: int, outcome: str, persons: int | None, from_outside: int | None,
+                       note: str | None) -> ActionResult:
+    """Closes with one of the agency's outcome codes (config) and the case figures."""
+    report = await _load(session, report_id, officer, write=True)
+    if report.state not in WORKING:
+        raise ActionRefused(N_("{ticket} is {state}; only a report being worked can be closed."),
+                            ticket=report.ticket, state=report.state)
+    _require_holder(report, officer)
+    agency = region.agency(report.agency)
+    try:
+        chosen = agency.outcome(outcome)
+    except KeyError:
+        raise ActionRefused(N_("Unknown outcome for this agency.")) from None
+    if persons is not None and not 0 <= persons <= 500:
+        raise ActionRefused(N_("The number of persons must be between 0 and 500."))
+    now = clock.now()
+    previous = report.state
+    report.state, report.closed_at, report.updated_at = ReportState.SELESAI, now, now
+    report.outcome, report.persons_count = chosen.code, persons
+    report.case_data = {**(report.case_data or {}), "from_outside": from_outside}
+    _audit(session, report, officer, now, "closed", previous, ReportState.SELESAI, note,
+           outcome=chosen.code, persons=persons, from_outside=from_outside)
+    reporter = await session.get(Reporter, report.reporter_id)
+    tr = translator(reporter.language)
+    _notify_reporter(session, region, report, reporter, now, REPORTER_NOTICES[ReportState.SELESAI],
+                     outcome=chosen.label.get(tr.lang))
+    if not reporter.unreachable:
+        enqueue_text(session, bot="citizen", chat_id=reporter.chat_id, text=tr(RATING_ASK), now=now,
+                     priority=PRIORITY_BULK, report_id=report.id, reply_markup=rating_keyboard(report.id))
+    await session.commit()
+    return ActionResult(report.id, report.ticket, report.state)
+
+
+async def reject_report(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
+                        report_id: int, reason: str) -> ActionResult:
+    report = await _load(session, report_id, officer, write=True)
+    if report.state not in (*ACKNOWLEDGEABLE, *WORKING):
+        raise ActionRefused(N_("{ticket} is already {state}."), ticket=report.ticket, state=report.state)
+    if report.owner_id is not None:
+        _require_holder(report, officer)
+    now = clock.now()
+    previous = report.state
+    report.state, report.closed_at, report.updated_at = ReportState.DITOLAK, now, now
+    _audit(session, report, officer, now, "rejected", previous, ReportState.DITOLAK, reason)
+    reporter = await session.get(Reporter, report.reporter_id)
+    _notify_reporter(session, region, report, reporter, now, REPORTER_NOTICES[ReportState.DITOLAK], reason=reason)
+    await session.commit()
+    return ActionResult(report.id, report.ticket, report.state)
+
+
+async def hand_over(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
+                    report_id: int, to_agency: str, reason: str) -> ActionResult:
+    """Moves the report to another agency's queue (e.g. Satpol PP to Dinsos after a penertiban),
+    which is alerted as for a new report."""
+    report = await _load(session, report_id, officer, write=True)
+    if report.state not in (*ACKNOWLEDGEABLE, *WORKING):
+        raise ActionRefused(N_("{ticket} is already {state}."), ticket=report.ticket, state=report.state)
+    if report.owner_id is not None:
+        _require_holder(report, officer)
+    try:
+        region.agency(to_agency)
+    except KeyError:
+        raise ActionRefused(N_("Unknown agency.")) from None
+    if to_agency == report.agency:
+        raise ActionRefused(N_("{ticket} is already in that queue."), ticket=report.ticket)
+    now = clock.now()
+    previous, from_agency = report.state, report.agency
+    report.state, report.agency, report.owner_id, report.updated_at = ReportState.DIALIHKAN, to_agency, None, now
+    report.acknowledged_at = None
+    category = region.category(report.category)
+    minutes = category.urgent_response_minutes if report.urgent else category.response_minutes
+    report.response_due_at = now + timedelta(minutes=minutes)
+    _audit(session, report, officer, now, "handed_over", previous, ReportState.DIALIHKAN, reason,
+           from_agency=from_agency, to_agency=to_agency)
+    reporter = await session.get(Reporter, report.reporter_id)
+    _notify_reporter(session, region, report, reporter, now, REPORTER_NOTICES[ReportState.DIALIHKAN])
+    await session.flush()
+    photos = (await session.execute(select(ReportPhoto.id).where(ReportPhoto.report_id == report.id))).all()
+    await queue_alerts(session, region=region, report=report, now=now, photo_count=len(photos))
+    await session.commit()
+    return ActionResult(report.id, report.ticket, report.state)
+
+
+async def rate_report(session: AsyncSession, *, reporter_id: int, report_id: int, rating: int, now: datetime) -> bool:
+    """The resident's one-tap rating after closure; False if not theirs, not closed, or out of range."""
+    report = await session.get(Report, report_id)
+    if report is None or report.reporter_id != reporter_id or report.state != ReportState.SELESAI \
+            or not 1 <= rating <= 5:
+        return False
+    report.rating = rating
+    session.add(AuditEvent(report_id=report.id, at=now, actor_type="reporter", actor_id=reporter_id,
+                           action="rated", data={"rating": rating}))
+    await session.commit()
+    return True

@@ -131,3 +131,74 @@ async def test_invite_link_registers_once_and_expires(h):
     expired = await late.say(f"/start {old}")
     assert "not valid" in expired.text or "tidak berlaku" in expired.text
     assert await h.count(Officer) == 1
+
+
+async def _acknowledged_report(h):
+    officer = await h.officer(9001, "Budi", areas=["Alpha"])
+    r = h.resident()
+    await english(r)
+    await full_report(r)
+    report = await h.scalar(select(Report))
+    alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+    officer.user.click(alert.buttons[0][0], message=alert)
+    await h.settle()
+    return officer, r, report
+
+
+async def test_on_the_way_then_close_with_outcome_and_rating(h):
+    officer, r, report = await _acknowledged_report(h)
+    alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+    await officer.tap(alert.buttons[0][0])  # on the way
+    assert (await h.scalar(select(Report))).state == "ditangani"
+    assert any("on their way" in t for t in r.texts())
+    alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+    close_label = next(b for row in alert.buttons for b in row if "Close" in b or "Tutup" in b)
+    await officer.tap(close_label)
+    outcome_label = officer.last.buttons[0][0]  # ditertibkan: counts persons
+    await officer.tap(outcome_label)
+    await officer.say("two")
+    assert "number" in officer.last.text or "angka" in officer.last.text
+    await officer.say("2")
+    await officer.say("3")  # more from outside than handled
+    await officer.say("1")
+    await officer.say("Both taken to the shelter")
+    closed = await h.scalar(select(Report))
+    assert closed.state == "selesai" and closed.outcome == "ditertibkan" and closed.persons_count == 2
+    assert closed.case_data["from_outside"] == 1
+    closing = next(t for t in r.texts() if "is closed by" in t)
+    assert report.ticket in closing
+    rating = r.last
+    assert rating.buttons and len(rating.buttons[0]) == 5
+    await r.tap(rating.buttons[0][4])
+    assert (await h.scalar(select(Report))).rating == 5
+    assert await h.count(AuditEvent, AuditEvent.action == "rated") == 1
+
+
+async def test_hand_over_from_satpol_pp_to_dinsos_alerts_dinsos(h):
+    officer, r, report = await _acknowledged_report(h)
+    dinsos = await h.officer(9004, "Ani", agency="dinsos")
+    alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+    hand = next(b for row in alert.buttons for b in row if "Hand over" in b or "Alihkan" in b)
+    await officer.tap(hand)
+    await officer.tap("Dinsos")
+    await officer.say("Picked up in a penertiban; needs rehabilitation")
+    moved = await h.scalar(select(Report))
+    assert moved.agency == "dinsos" and moved.state == "dialihkan" and moved.owner_id is None
+    assert any(report.ticket in (m.text or "") for m in dinsos.user.messages)
+    assert any("handed over" in t for t in r.texts())
+    event = await h.scalar(select(AuditEvent).where(AuditEvent.action == "handed_over"))
+    assert event.data["from_agency"] == "satpolpp" and "penertiban" in event.note
+
+
+async def test_reject_with_a_reason_tells_the_reporter(h):
+    officer, r, report = await _acknowledged_report(h)
+    alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+    reject = next(b for row in alert.buttons for b in row if "Reject" in b or "Tolak" in b)
+    await officer.tap(reject)
+    await officer.say("Not found at the location")
+    assert (await h.scalar(select(Report))).state == "ditolak"
+    assert any("Not found at the location" in t for t in r.texts())
+    # A closed report refuses further actions, even from a forged button.
+    from backoffice.keyboards import OA, OfficerCb
+    await officer.tap_data(OfficerCb(action=OA.ACK, report=report.id).pack())
+    assert any("can no longer be acknowledged" in t or "tidak bisa" in t for t in officer.user.callback_answers), officer.user.callback_answers

@@ -1,0 +1,204 @@
+"""Closing a report (outcome, persons, from outside the region, note), rejecting it with a reason,
+and handing it over to another agency with a reason. The services decide; this only asks."""
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backoffice.keyboards import OA, OfficerCb, btn
+from core.clock import Clock
+from core.i18n import Translator
+from core.officers import OfficerInfo
+from core.region import RegionConfig
+from core.report_actions import ActionRefused, close_report, hand_over, reject_report, report_by_id
+
+REASON_MAX = 500
+
+
+class WorkFlow(StatesGroup):
+    persons = State()
+    from_outside = State()
+    note = State()
+    reject_reason = State()
+    handover_reason = State()
+
+
+def _cancel_row(tr: Translator, report_id: int) -> list:
+    return [btn(tr.plain("✖️ Cancel"), OA.CANCEL, report_id)]
+
+
+def _number(text: str | None) -> int | None:
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 3 else None
+
+
+def router() -> Router:
+    r = Router(name="backoffice-work")
+
+    async def refuse(callback_answer: CallbackAnswer, tr: Translator, exc: ActionRefused) -> None:
+        callback_answer.text, callback_answer.show_alert = tr.plain(exc.reason, **exc.args_), True
+
+    # --- close ----------------------------------------------------------------------------
+    @r.callback_query(OfficerCb.filter(F.action == OA.CLOSE))
+    async def close_start(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
+                          officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession) -> None:
+        report = await report_by_id(session, callback_data.report)
+        if report is None or report.agency != officer.agency or not officer.can_act:
+            callback_answer.text, callback_answer.show_alert = tr.plain("That report is not in your agency's queue."), True
+            return
+        agency = region.agency(report.agency)
+        rows = [[btn(o.label.get(tr.lang), OA.OUTCOME, report.id, o.code)] for o in agency.outcomes]
+        await callback.message.answer(tr("<b>{ticket}</b>: what was the outcome?", ticket=report.ticket),
+                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=rows + [_cancel_row(tr, report.id)]))
+
+    @r.callback_query(OfficerCb.filter(F.action == OA.OUTCOME))
+    async def chose_outcome(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
+                            state: FSMContext, officer: OfficerInfo, tr: Translator, region: RegionConfig,
+                            session: AsyncSession, clock: Clock) -> None:
+        report = await report_by_id(session, callback_data.report)
+        try:
+            outcome = region.agency(report.agency).outcome(callback_data.arg) if report else None
+        except KeyError:
+            outcome = None
+        if outcome is None:
+            callback_answer.text, callback_answer.show_alert = tr.plain("This button is no longer valid."), True
+            return
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await state.set_data({"report": report.id, "outcome": outcome.code})
+        if outcome.counts_persons:
+            await state.set_state(WorkFlow.persons)
+            await callback.message.answer(tr("How many persons were handled? Type a number."),
+                                          reply_markup=InlineKeyboardMarkup(inline_keyboard=[_cancel_row(tr, report.id)]))
+        else:
+            await _ask_note(callback.message, state, tr, report.id)
+
+    @r.message(WorkFlow.persons)
+    async def got_persons(message: Message, state: FSMContext, tr: Translator) -> None:
+        persons = _number(message.text)
+        if persons is None:
+            await message.answer(tr("Please type the number of persons, e.g. <code>3</code>."))
+            return
+        await state.update_data(persons=persons)
+        await state.set_state(WorkFlow.from_outside)
+        await message.answer(tr("How many of them are from outside the region? Type a number (0 if none)."))
+
+    @r.message(WorkFlow.from_outside)
+    async def got_outside(message: Message, state: FSMContext, tr: Translator) -> None:
+        outside = _number(message.text)
+        data = await state.get_data()
+        if outside is None or outside > data.get("persons", 0):
+            await message.answer(tr("Please type a number from 0 to {n}.", n=data.get("persons", 0)))
+            return
+        await state.update_data(from_outside=outside)
+        await _ask_note(message, state, tr, data["report"])
+
+    @r.callback_query(WorkFlow.note, OfficerCb.filter(F.action == OA.SKIP))
+    async def skip_note(callback: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer,
+                        officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
+                        clock: Clock) -> None:
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await _close(callback.message, state, callback_answer, officer, tr, region, session, clock, note=None)
+
+    @r.message(WorkFlow.note, F.text)
+    async def got_note(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
+                       region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
+        await _close(message, state, None, officer, tr, region, session, clock, note=message.text.strip()[:REASON_MAX])
+
+    # --- reject ---------------------------------------------------------------------------
+    @r.callback_query(OfficerCb.filter(F.action == OA.REJECT))
+    async def reject_start(callback: CallbackQuery, callback_data: OfficerCb, state: FSMContext,
+                           tr: Translator) -> None:
+        await state.set_state(WorkFlow.reject_reason)
+        await state.set_data({"report": callback_data.report})
+        await callback.message.answer(
+            tr("Why is this report rejected? Type the reason; the reporter will read it "
+               "(e.g. “not found at the location”, “outside our area”)."),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[_cancel_row(tr, callback_data.report)]))
+
+    @r.message(WorkFlow.reject_reason, F.text)
+    async def got_reject_reason(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
+                                region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
+        data = await state.get_data()
+        await state.clear()
+        try:
+            result = await reject_report(session, clock=clock, region=region, officer=officer,
+                                         report_id=data["report"], reason=message.text.strip()[:REASON_MAX])
+        except ActionRefused as exc:
+            await message.answer(tr.plain(exc.reason, **exc.args_))
+            return
+        await message.answer(tr("⛔ {ticket} rejected; the reporter is told.", ticket=result.ticket))
+
+    # --- hand over ------------------------------------------------------------------------
+    @r.callback_query(OfficerCb.filter(F.action == OA.HANDOVER))
+    async def handover_start(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
+                             officer: OfficerInfo, tr: Translator, region: RegionConfig,
+                             session: AsyncSession) -> None:
+        report = await report_by_id(session, callback_data.report)
+        if report is None or report.agency != officer.agency or not officer.can_act:
+            callback_answer.text, callback_answer.show_alert = tr.plain("That report is not in your agency's queue."), True
+            return
+        rows = [[btn(a.short.get(tr.lang), OA.HANDOVER_TO, report.id, a.code)]
+                for a in region.agencies if a.code != report.agency]
+        await callback.message.answer(tr("<b>{ticket}</b>: hand over to which agency?", ticket=report.ticket),
+                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=rows + [_cancel_row(tr, report.id)]))
+
+    @r.callback_query(OfficerCb.filter(F.action == OA.HANDOVER_TO))
+    async def handover_to(callback: CallbackQuery, callback_data: OfficerCb, state: FSMContext,
+                          tr: Translator) -> None:
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await state.set_state(WorkFlow.handover_reason)
+        await state.set_data({"report": callback_data.report, "to": callback_data.arg})
+        await callback.message.answer(tr("Type the reason for the hand-over (e.g. “picked up in a penertiban, "
+                                         "needs rehabilitation”)."),
+                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=[_cancel_row(tr, callback_data.report)]))
+
+    @r.message(WorkFlow.handover_reason, F.text)
+    async def got_handover_reason(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
+                                  region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
+        data = await state.get_data()
+        await state.clear()
+        try:
+            result = await hand_over(session, clock=clock, region=region, officer=officer, report_id=data["report"],
+                                     to_agency=data["to"], reason=message.text.strip()[:REASON_MAX])
+        except ActionRefused as exc:
+            await message.answer(tr.plain(exc.reason, **exc.args_))
+            return
+        await message.answer(tr("🔀 {ticket} handed over to {agency}.", ticket=result.ticket,
+                                agency=region.agency(data["to"]).short.get(tr.lang)))
+
+    @r.callback_query(OfficerCb.filter(F.action == OA.CANCEL))
+    async def cancel(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
+        await state.clear()
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await callback.message.answer(tr("Cancelled; nothing was changed."))
+
+    @r.message(WorkFlow())
+    async def expected_text(message: Message, tr: Translator) -> None:
+        await message.answer(tr("Please type your answer as text, or tap Cancel."))
+
+    return r
+
+
+async def _ask_note(message: Message, state: FSMContext, tr: Translator, report_id: int) -> None:
+    await state.set_state(WorkFlow.note)
+    await message.answer(tr("Add a closing note for the file (optional)."),
+                         reply_markup=InlineKeyboardMarkup(inline_keyboard=[
+                             [btn(tr.plain("Skip"), OA.SKIP, report_id)], _cancel_row(tr, report_id)]))
+
+
+async def _close(message: Message, state: FSMContext, callback_answer: CallbackAnswer | None, officer: OfficerInfo,
+                 tr: Translator, region: RegionConfig, session: AsyncSession, clock: Clock, note: str | None) -> None:
+    data = await state.get_data()
+    await state.clear()
+    try:
+        result = await close_report(session, clock=clock, region=region, officer=officer, report_id=data["report"],
+                                    outcome=data["outcome"], persons=data.get("persons"),
+                                    from_outside=data.get("from_outside"), note=note)
+    except ActionRefused as exc:
+        await message.answer(tr.plain(exc.reason, **exc.args_))
+        return
+    await message.answer(tr("✅ {ticket} closed; the reporter is told and asked for a rating.", ticket=result.ticket))
