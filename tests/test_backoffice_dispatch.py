@@ -202,3 +202,22 @@ async def test_reject_with_a_reason_tells_the_reporter(h):
     from backoffice.keyboards import OA, OfficerCb
     await officer.tap_data(OfficerCb(action=OA.ACK, report=report.id).pack())
     assert any("can no longer be acknowledged" in t or "tidak bisa" in t for t in officer.user.callback_answers), officer.user.callback_answers
+
+
+async def test_queue_tasks_overdue_and_ticket_history(h):
+    officer, r, report = await _acknowledged_report(h)
+    await full_report(r)  # a second, unclaimed report
+    queue = await officer.say("/antrian")
+    assert "2" in queue.text and len(queue.buttons) >= 2
+    tasks = await officer.say("/tugas")
+    assert report.ticket in str(tasks.buttons) and len(tasks.buttons) == 1
+    supervisor = await h.officer(9005, "Kasatpol", role="supervisor")
+    none_late = await supervisor.say("/terlambat")
+    assert "Nothing is overdue" in none_late.text or "Tidak ada" in none_late.text
+    h.clock.advance(hours=30)
+    late = await supervisor.say("/terlambat")
+    assert len(late.buttons) == 2
+    refused = await officer.say("/terlambat")
+    assert "supervisors" in refused.text or "supervisor" in refused.text.lower()
+    detail = await officer.say(f"/lapor {report.ticket}")
+    assert "submitted" in detail.text and "acknowledged" in detail.text
