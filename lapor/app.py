@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -25,6 +26,7 @@ from backoffice.alerts import AlertRenderer
 from backoffice.middlewares import OfficerMiddleware
 from bot.middlewares import ReporterMiddleware
 from core.clock import Clock, SystemClock
+from core.escalation import escalate_due
 from core.i18n import LANGUAGES, translator
 from core.region import RegionConfig, load_region_config
 from db import migrate
@@ -96,6 +98,9 @@ class App:
     clock: Clock = field(default_factory=SystemClock)
     region: RegionConfig | None = None
     poll_timeout: int | None = None
+    # Tests drive scheduled jobs on a manual clock instead (run_escalations).
+    run_scheduler: bool = True
+    scheduler: AsyncIOScheduler | None = None
 
     engine: AsyncEngine | None = None
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
@@ -153,6 +158,8 @@ class App:
         for runtime in self.runtimes:
             self._tasks.append(asyncio.create_task(runtime.poller.run(self._stop), name=f"{runtime.name}-poller"))
             self._tasks.append(asyncio.create_task(runtime.worker.run(self._stop), name=f"{runtime.name}-outbox"))
+        if self.backoffice is not None and self.run_scheduler:
+            self._start_scheduler()
 
     async def _set_commands(self) -> None:
         try:
@@ -166,12 +173,35 @@ class App:
         except Exception as exc:  # the menu is a nicety; the bot works without it
             log.warning("could not set the command menu: %s", exc)
 
+    async def run_escalations(self) -> int:
+        async with self.sessionmaker() as session:
+            return await escalate_due(session, region=self.region, now=self.clock.now())
+
+    def _start_scheduler(self) -> None:
+        # Schedules live in memory per instance (APScheduler's FAQ: a job store is not shared);
+        # each job is idempotent in the database, so two instances never double a message.
+        self.scheduler = AsyncIOScheduler(timezone=self.region.region.timezone)
+        self.scheduler.add_job(self._escalation_tick, "interval", minutes=1, id="escalations",
+                               max_instances=1, coalesce=True, misfire_grace_time=60)
+        self.scheduler.start()
+
+    async def _escalation_tick(self) -> None:
+        try:
+            escalated = await self.run_escalations()
+            if escalated and self.backoffice is not None:
+                self.backoffice.worker.wake()
+        except Exception:  # logged; the next tick tries again
+            log.exception("escalation run failed")
+
     async def wait(self) -> None:
         await asyncio.gather(*self._tasks)
 
     async def stop(self, drain: bool = True) -> None:
         """Graceful: stops polling, lets handlers under way finish, then closes everything."""
         self._stop.set()
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if drain:
@@ -181,6 +211,9 @@ class App:
 
     async def kill(self) -> None:
         """Like a crash: tasks are cancelled wherever they are (tests of durability use it)."""
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
         handlers = [t for r in self.runtimes for t in r.poller._tasks]
         for task in [*self._tasks, *handlers]:
             task.cancel()

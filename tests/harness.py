@@ -46,7 +46,7 @@ class Harness:
                         telegram_api_url=self.emu.base_url, _env_file=None)
 
     async def start(self) -> App:
-        self.app = App(self.settings, clock=self.clock, region=self.region, poll_timeout=1)
+        self.app = App(self.settings, clock=self.clock, region=self.region, poll_timeout=1, run_scheduler=False)
         await self.app.start()
         return self.app
 

@@ -221,3 +221,28 @@ async def test_queue_tasks_overdue_and_ticket_history(h):
     assert "supervisors" in refused.text or "supervisor" in refused.text.lower()
     detail = await officer.say(f"/lapor {report.ticket}")
     assert "submitted" in detail.text and "acknowledged" in detail.text
+
+
+async def test_escalation_on_an_injected_clock_goes_out_once(h):
+    officer = await h.officer(9001, "Budi", areas=["Alpha"])
+    supervisor = await h.officer(9005, "Kasatpol", role="supervisor")
+    r = h.resident()
+    await english(r)
+    await full_report(r)
+    report = await h.scalar(select(Report))
+    assert await h.app.run_escalations() == 0  # not late yet
+    h.clock.advance(minutes=h.region.category("pengemis").response_minutes + 1)
+    assert await h.app.run_escalations() == 1
+    assert await h.app.run_escalations() == 0  # once per threshold
+    await h.settle()
+    late = [m for m in supervisor.user.messages if m.text and "not acknowledged" in m.text]
+    assert len(late) == 1 and report.ticket in late[0].text
+    # Claimed but not closed in time: the supervisor is told and the holder reminded.
+    alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+    officer.user.click(alert.buttons[0][0], message=alert)
+    await h.settle()
+    h.clock.advance(hours=25)
+    assert await h.app.run_escalations() == 1
+    await h.settle()
+    assert any("past its close target" in (m.text or "") for m in supervisor.user.messages)
+    assert any("Reminder" in (m.text or "") for m in officer.user.messages)

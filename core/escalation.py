@@ -1,0 +1,65 @@
+"""Response targets: a report not acknowledged by its response target, or not closed by its close
+target, escalates to the agency's supervisors once per threshold, with a reminder to its holder.
+
+Run every minute by the scheduler; an Escalation row per (report, threshold) makes each message
+go out once, however many instances run the job or however often it runs.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.i18n import N_, translator
+from core.lifecycle import ReportState
+from core.officers import supervisors_of
+from core.outbox import PRIORITY_BULK, enqueue_text
+from core.region import RegionConfig
+from db.dialect import upsert
+from db.models import Escalation, Officer, Report
+
+ACK_LATE = N_("⏰ <b>{ticket}</b> ({category}, {place}) was not acknowledged within its response target. "
+              "Please assign it: /lapor {ticket}")
+CLOSE_LATE = N_("⏰ <b>{ticket}</b> ({category}, {place}), held by {name}, is past its close target. "
+                "/lapor {ticket}")
+OWNER_REMINDER = N_("⏰ Reminder: <b>{ticket}</b> is past its target. Please close it or hand it over: "
+                    "/lapor {ticket}")
+
+
+async def _claim(session: AsyncSession, report_id: int, kind: str, now: datetime) -> bool:
+    stmt = upsert(session)(Escalation).values(report_id=report_id, kind=kind, level=1, at=now)
+    stmt = stmt.on_conflict_do_nothing(index_elements=[Escalation.report_id, Escalation.kind, Escalation.level])
+    return (await session.execute(stmt)).rowcount == 1
+
+
+async def escalate_due(session: AsyncSession, *, region: RegionConfig, now: datetime) -> int:
+    """Queues the escalations that are due; returns how many reports escalated."""
+    late_ack = (await session.execute(
+        select(Report).where(Report.state.in_([ReportState.BARU, ReportState.DIALIHKAN]),
+                             Report.response_due_at < now).limit(200))).scalars().all()
+    late_close = (await session.execute(
+        select(Report).where(Report.state.in_([ReportState.DITERIMA, ReportState.DITANGANI]),
+                             Report.close_due_at < now).limit(200))).scalars().all()
+    count = 0
+    for kind, reports in (("ack", late_ack), ("close", late_close)):
+        for report in reports:
+            if not await _claim(session, report.id, kind, now):
+                continue
+            count += 1
+            owner = await session.get(Officer, report.owner_id) if report.owner_id else None
+            for supervisor in await supervisors_of(session, agency=report.agency):
+                if supervisor.chat_id is None:
+                    continue
+                tr = translator(supervisor.language)
+                text = tr(ACK_LATE if kind == "ack" else CLOSE_LATE, ticket=report.ticket,
+                          category=region.category(report.category).label.get(tr.lang),
+                          place=report.kecamatan or "-", name=owner.name if owner else "-")
+                enqueue_text(session, bot="backoffice", chat_id=supervisor.chat_id, text=text, now=now,
+                             priority=PRIORITY_BULK, report_id=report.id)
+            if owner is not None and owner.chat_id is not None and owner.active:
+                tr = translator(owner.language)
+                enqueue_text(session, bot="backoffice", chat_id=owner.chat_id, now=now, priority=PRIORITY_BULK,
+                             report_id=report.id, text=tr(OWNER_REMINDER, ticket=report.ticket))
+    await session.commit()
+    return count
