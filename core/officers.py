@@ -180,3 +180,25 @@ async def supervisors_of(session: AsyncSession, *, agency: str) -> list[OfficerI
                               Officer.role.in_([Role.SUPERVISOR, Role.ADMIN]))
     )).scalars()
     return [info(o) for o in rows]
+
+
+async def mark_officer_unreachable(session: AsyncSession, *, chat_id: int, now: datetime) -> None:
+    """The officer blocked the bot (403): marked unreachable, and their supervisors are told so
+    someone else covers their alerts."""
+    from core.i18n import translator
+    from core.outbox import PRIORITY_BULK, enqueue_text
+
+    officers = (await session.execute(select(Officer).where(Officer.chat_id == chat_id))).scalars().all()
+    for officer in officers:
+        if officer.unreachable:
+            continue
+        officer.unreachable = True
+        _audit(session, now, "officer_unreachable", "system", None, {"officer_id": officer.id})
+        for supervisor in await supervisors_of(session, agency=officer.agency):
+            if supervisor.chat_id is None or supervisor.id == officer.id or supervisor.unreachable:
+                continue
+            tr = translator(supervisor.language)
+            enqueue_text(session, bot="backoffice", chat_id=supervisor.chat_id, now=now, priority=PRIORITY_BULK,
+                         text=tr("⚠️ {name} has blocked the officers' bot and no longer receives alerts.",
+                                 name=officer.name))
+    await session.commit()

@@ -27,6 +27,8 @@ from backoffice.middlewares import OfficerMiddleware
 from bot.middlewares import ReporterMiddleware
 from core.clock import Clock, SystemClock
 from core.escalation import escalate_due
+from core.officers import mark_officer_unreachable
+from core.reporters import mark_unreachable
 from core.i18n import LANGUAGES, translator
 from core.region import RegionConfig, load_region_config
 from db import migrate
@@ -122,13 +124,13 @@ class App:
     def runtimes(self) -> list[BotRuntime]:
         return [r for r in (self.citizen, self.backoffice) if r is not None]
 
-    def _runtime(self, name: str, token: str, build, renderer=None) -> BotRuntime:
+    def _runtime(self, name: str, token: str, build, renderer=None, on_forbidden=None) -> BotRuntime:
         s = self.settings
         bot = make_bot(token, s.telegram_api_url, retry=True)
         sender = make_bot(token, s.telegram_api_url, retry=False)
         worker = OutboxWorker(name=name, bot=sender, sessionmaker=self.sessionmaker, clock=self.clock,
                               rate_per_second=s.outbox_rate_per_second,
-                              renderer=renderer(bot) if renderer else None)
+                              renderer=renderer(bot) if renderer else None, on_forbidden=on_forbidden)
         dispatcher = build(storage=SqlStorage(self.sessionmaker, self.clock), sessionmaker=self.sessionmaker,
                            region=self.region, clock=self.clock, on_update_done=worker.wake)
         poller = InboxPoller(
@@ -144,13 +146,16 @@ class App:
         await migrate.upgrade(s.database_url)
         self.engine = create_engine(s.database_url)
         self.sessionmaker = create_sessionmaker(self.engine)
-        self.citizen = self._runtime("citizen", s.citizen_bot_token, build_citizen_dispatcher)
+        self.citizen = self._runtime(
+            "citizen", s.citizen_bot_token, build_citizen_dispatcher,
+            on_forbidden=lambda session, chat_id, _now: mark_unreachable(session, chat_id=chat_id))
         if s.backoffice_bot_token:
             citizen_bot = self.citizen.bot
             self.backoffice = self._runtime(
                 "backoffice", s.backoffice_bot_token, build_backoffice_dispatcher,
                 # Alerts carry the residents' photos, which only the citizen bot can fetch.
                 renderer=lambda _bot: AlertRenderer(self.region, citizen_bot),
+                on_forbidden=lambda session, chat_id, now: mark_officer_unreachable(session, chat_id=chat_id, now=now),
             )
         await self._set_commands()
         self._stop.clear()

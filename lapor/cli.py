@@ -135,6 +135,33 @@ def cmd_officer(args: argparse.Namespace) -> int:
         return 2
 
 
+async def _audit_export(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import datetime, timezone
+
+    from core.audit_export import export_csv
+    from db.engine import create_engine, create_sessionmaker
+
+    def day(text: str | None):
+        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc) if text else None
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            if args.output == "-":
+                count = await export_csv(session, sys.stdout, since=day(args.since), until=day(args.until))
+            else:
+                with open(args.output, "w", newline="", encoding="utf-8") as out:
+                    count = await export_csv(session, out, since=day(args.since), until=day(args.until))
+    finally:
+        await engine.dispose()
+    print(f"{count} audit events written", file=sys.stderr)
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    return asyncio.run(_audit_export(args, _settings()))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lapor", description="Lapor PMKS: Telegram reporting channel for PMKS")
     sub = p.add_subparsers(dest="command", required=True)
@@ -165,6 +192,13 @@ def parser() -> argparse.ArgumentParser:
     disable = osub.add_parser("disable", help="an officer leaves: their buttons stop working at once")
     disable.add_argument("officer_id", type=int)
     officer.set_defaults(func=cmd_officer)
+    audit = sub.add_parser("audit", help="the append-only audit log")
+    asub = audit.add_subparsers(dest="audit_command", required=True)
+    export = asub.add_parser("export", help="write the audit log as CSV")
+    export.add_argument("--output", "-o", default="-", help="file (default: standard output)")
+    export.add_argument("--since", help="YYYY-MM-DD (UTC)")
+    export.add_argument("--until", help="YYYY-MM-DD (UTC), exclusive")
+    audit.set_defaults(func=cmd_audit)
     check = sub.add_parser("check-config", help="validate a region config file")
     check.add_argument("path", nargs="?", default=None)
     check.set_defaults(func=cmd_check_config)

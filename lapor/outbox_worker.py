@@ -29,7 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import outbox
 from core.clock import Clock
-from core.reporters import mark_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +37,8 @@ METHODS = {"sendMessage": SendMessage, "sendPhoto": SendPhoto, "sendLocation": S
 MAX_ATTEMPTS = 12
 GROUP_INTERVAL = 3.0
 # Builds a row's Bot API call when it is sent (backoffice alerts show the report as it is then).
+# What a 403 (blocked, kicked) means for the bot's people: a resident or an officer unreachable.
+ForbiddenHook = Callable[[AsyncSession, int, Any], Awaitable[None]]
 Renderer = Callable[[AsyncSession, int, dict[str, Any]], Awaitable[TelegramMethod | None]]
 
 
@@ -71,6 +72,7 @@ class OutboxWorker:
         per_chat_interval: float = 1.0,
         idle_poll: float = 5.0,
         renderer: Renderer | None = None,
+        on_forbidden: ForbiddenHook | None = None,
     ) -> None:
         self.name = name
         self.bot = bot
@@ -80,6 +82,7 @@ class OutboxWorker:
         self.per_chat_interval = per_chat_interval
         self.idle_poll = idle_poll
         self.renderer = renderer
+        self.on_forbidden = on_forbidden
         self.worker_id = f"{name}-{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._last_sent: OrderedDict[int, float] = OrderedDict()
@@ -180,8 +183,9 @@ class OutboxWorker:
         except TelegramForbiddenError as exc:
             self._count("403")
             await self._dead(row, str(exc))
-            async with self.sessionmaker() as session:
-                await mark_unreachable(session, chat_id=row.chat_id)
+            if self.on_forbidden is not None:
+                async with self.sessionmaker() as session:
+                    await self.on_forbidden(session, row.chat_id, self.clock.now())
             return True
         except (TelegramBadRequest, ValueError) as exc:
             self._count("400")

@@ -246,3 +246,20 @@ async def test_escalation_on_an_injected_clock_goes_out_once(h):
     await h.settle()
     assert any("past its close target" in (m.text or "") for m in supervisor.user.messages)
     assert any("Reminder" in (m.text or "") for m in officer.user.messages)
+
+
+async def test_blocked_officer_is_marked_unreachable_and_supervisor_told(h):
+    from db.models import Officer
+
+    budi = await h.officer(9001, "Budi", areas=["Alpha"])
+    supervisor = await h.officer(9005, "Kasatpol", role="supervisor")
+    budi.user.block()
+    r = h.resident()
+    await english(r)
+    await full_report(r)
+    officer = await h.scalar(select(Officer).where(Officer.telegram_id == 9001))
+    assert officer.unreachable
+    assert any("blocked the officers' bot" in (m.text or "") or "memblokir" in (m.text or "")
+               for m in supervisor.user.messages)
+    dead = await h.rows(select(Outbox).where(Outbox.status == "dead"))
+    assert dead and all(row.chat_id == 9001 for row in dead)

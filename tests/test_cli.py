@@ -69,3 +69,17 @@ def test_officer_add_list_invite_disable(tmp_path):
     disabled = lapor("officer", "disable", "1", env=env)
     assert disabled.returncode == 0
     assert "disabled" in lapor("officer", "list", env=env).stdout
+
+
+def test_audit_export_writes_csv(tmp_path):
+    import csv
+
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/a.sqlite3",
+           "REGION_CONFIG": str(ROOT / "tests" / "data" / "testregion.toml")}
+    lapor("officer", "add", "--telegram-id", "1", "--name", "Budi", "--agency", "satpolpp", env=env)
+    lapor("officer", "disable", "1", env=env)
+    out = tmp_path / "audit.csv"
+    result = lapor("audit", "export", "-o", str(out), env=env)
+    assert result.returncode == 0 and "2 audit events written" in result.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["action"] for r in rows] == ["officer_added", "officer_disabled"]
