@@ -21,6 +21,8 @@ class OA(StrEnum):
     REJECT = "rej"
     HANDOVER = "hand"
     HANDOVER_TO = "to"
+    ASK = "ask"
+    NOTE = "note"
     SKIP = "skip"
     CANCEL = "cancel"
 
@@ -44,6 +46,8 @@ def alert_keyboard(tr: Translator, report: Report) -> InlineKeyboardMarkup:
         rows.append([btn(tr.plain("🚶 On the way"), OA.ON_THE_WAY, report.id)])
     if report.state in (ReportState.DITERIMA, ReportState.DITANGANI):
         rows.append([btn(tr.plain("✅ Close"), OA.CLOSE, report.id)])
+        rows.append([btn(tr.plain("❓ Ask the reporter"), OA.ASK, report.id),
+                     btn(tr.plain("📝 Note"), OA.NOTE, report.id)])
     if report.state in (ReportState.BARU, ReportState.DIALIHKAN, ReportState.DITERIMA, ReportState.DITANGANI):
         rows.append([btn(tr.plain("🔀 Hand over"), OA.HANDOVER, report.id),
                      btn(tr.plain("⛔ Reject"), OA.REJECT, report.id)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.flows import donation, report, report_review
-from bot.handlers import errors, my_reports, rating, start
+from bot.handlers import errors, my_reports, rating, relay_answer, start
 from core.i18n import N_
 
 
@@ -16,6 +16,7 @@ def router() -> Router:
         start.router(),  # commands and menu buttons work from anywhere; a draft is kept
         my_reports.router(),
         rating.router(),
+        relay_answer.router(),
         donation.router(),
         report_review.router(),
         report.router(),

@@ -263,3 +263,34 @@ async def test_blocked_officer_is_marked_unreachable_and_supervisor_told(h):
                for m in supervisor.user.messages)
     dead = await h.rows(select(Outbox).where(Outbox.status == "dead"))
     assert dead and all(row.chat_id == 9001 for row in dead)
+
+
+async def test_question_relayed_to_the_reporter_and_answer_back_without_identities(h):
+    officer, r, report = await _acknowledged_report(h)
+    alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+    ask = next(b for row in alert.buttons for b in row if "Ask" in b or "Tanya" in b)
+    await officer.tap(ask)
+    await officer.say("Are the children still at the crossroads?")
+    question = next(m for m in r.user.messages if m.text and "still at the crossroads" in m.text)
+    assert "Budi" not in question.text  # the officer's name is not passed on either
+    await r.tap(question.buttons[0][0])
+    await r.say("Yes, near the ATM")
+    answer = officer.last
+    assert "Yes, near the ATM" in answer.text and report.ticket in answer.text
+    assert "Siti" not in answer.text and "5001" not in answer.text
+    actions = [e.action for e in await h.rows(select(AuditEvent).where(AuditEvent.report_id == report.id))]
+    assert "question_asked" in actions and "question_answered" in actions
+    # A second tap on the answered question is refused.
+    await r.tap_data(question.button_data[question.buttons[0][0]])
+    assert any("already answered" in t or "sudah dijawab" in t for t in r.user.callback_answers)
+
+
+async def test_internal_note_is_not_shown_to_the_reporter(h):
+    officer, r, report = await _acknowledged_report(h)
+    alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+    note = next(b for row in alert.buttons for b in row if "Note" in b or "Catatan" in b)
+    await officer.tap(note)
+    await officer.say("Coordinated with TKSK Alpha")
+    assert await h.count(AuditEvent, AuditEvent.action == "note_added") == 1
+    detail = await r.say(f"/status {report.ticket}")
+    assert "TKSK" not in detail.text

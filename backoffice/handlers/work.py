@@ -14,6 +14,7 @@ from core.clock import Clock
 from core.i18n import Translator
 from core.officers import OfficerInfo
 from core.region import RegionConfig
+from core.relay import add_officer_note, ask_reporter
 from core.report_actions import ActionRefused, close_report, hand_over, reject_report, report_by_id
 
 REASON_MAX = 500
@@ -25,6 +26,8 @@ class WorkFlow(StatesGroup):
     note = State()
     reject_reason = State()
     handover_reason = State()
+    question = State()
+    note_text = State()
 
 
 def _cancel_row(tr: Translator, report_id: int) -> list:
@@ -169,6 +172,45 @@ def router() -> Router:
             return
         await message.answer(tr("🔀 {ticket} handed over to {agency}.", ticket=result.ticket,
                                 agency=region.agency(data["to"]).short.get(tr.lang)))
+
+    # --- ask the reporter, internal note -----------------------------------------------------
+    @r.callback_query(OfficerCb.filter(F.action.in_({OA.ASK, OA.NOTE})))
+    async def text_start(callback: CallbackQuery, callback_data: OfficerCb, state: FSMContext,
+                         tr: Translator) -> None:
+        asking = callback_data.action == OA.ASK
+        await state.set_state(WorkFlow.question if asking else WorkFlow.note_text)
+        await state.set_data({"report": callback_data.report})
+        prompt = (tr("Type your question for the reporter. The bot relays it; you will not see who they are.")
+                  if asking else tr("Type the note for the report's file (the reporter does not see it)."))
+        await callback.message.answer(prompt, reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[_cancel_row(tr, callback_data.report)]))
+
+    @r.message(WorkFlow.question, F.text)
+    async def got_question(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
+                           session: AsyncSession, clock: Clock) -> None:
+        data = await state.get_data()
+        await state.clear()
+        try:
+            relayed = await ask_reporter(session, clock=clock, officer=officer, report_id=data["report"],
+                                         question=message.text.strip())
+        except ActionRefused as exc:
+            await message.answer(tr.plain(exc.reason, **exc.args_))
+            return
+        await message.answer(tr("❓ Sent to the reporter of {ticket}; their answer will come here.",
+                                ticket=relayed.ticket))
+
+    @r.message(WorkFlow.note_text, F.text)
+    async def got_note_text(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
+                            session: AsyncSession, clock: Clock) -> None:
+        data = await state.get_data()
+        await state.clear()
+        try:
+            ticket = await add_officer_note(session, clock=clock, officer=officer, report_id=data["report"],
+                                            note=message.text.strip())
+        except ActionRefused as exc:
+            await message.answer(tr.plain(exc.reason, **exc.args_))
+            return
+        await message.answer(tr("📝 Note added to {ticket}.", ticket=ticket))
 
     @r.callback_query(OfficerCb.filter(F.action == OA.CANCEL))
     async def cancel(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
