@@ -22,6 +22,8 @@ class OA(StrEnum):
     HANDOVER = "hand"
     HANDOVER_TO = "to"
     ASK = "ask"
+    MERGE = "merge"
+    DUPLICATE = "dup"
     NOTE = "note"
     SKIP = "skip"
     CANCEL = "cancel"
@@ -51,5 +53,11 @@ def alert_keyboard(tr: Translator, report: Report) -> InlineKeyboardMarkup:
     if report.state in (ReportState.BARU, ReportState.DIALIHKAN, ReportState.DITERIMA, ReportState.DITANGANI):
         rows.append([btn(tr.plain("🔀 Hand over"), OA.HANDOVER, report.id),
                      btn(tr.plain("⛔ Reject"), OA.REJECT, report.id)])
+    if report.state in (ReportState.BARU, ReportState.DIALIHKAN, ReportState.DITERIMA, ReportState.DITANGANI):
+        row = [btn(tr.plain("🔗 Duplicate of…"), OA.DUPLICATE, report.id)]
+        if report.near_report_id is not None:
+            # The target is read from the database when pressed, not from this button.
+            row.insert(0, btn(tr.plain("🔗 Merge into the nearby report"), OA.MERGE, report.id))
+        rows.append(row)
     rows.append([btn(tr.plain("📄 Details"), OA.DETAILS, report.id)])
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -48,6 +48,8 @@ REPORTER_NOTICES = {
     ReportState.DITOLAK: N_("Your report <code>{ticket}</code> was closed without action: {reason}"),
     ReportState.SELESAI: N_("✅ Your report <code>{ticket}</code> is closed by {agency}: {outcome}. "
                             "Thank you for caring."),
+    ReportState.DUPLIKAT: N_("🔗 Your report <code>{ticket}</code> is about the same people as report {other}; "
+                             "{agency} handles them together. Thank you."),
 }
 RATING_ASK = N_("Was this handled well? Tap a rating (1 = poor, 5 = very good).")
 
@@ -250,3 +252,25 @@ async def rate_report(session: AsyncSession, *, reporter_id: int, report_id: int
                            action="rated", data={"rating": rating}))
     await session.commit()
     return True
+
+
+async def mark_duplicate(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
+                         report_id: int, of_ticket: str) -> ActionResult:
+    """Merges a report into another open one of the same agency (e.g. the nearby report its alert
+    pointed at); the reporter is told it is handled together."""
+    report = await _load(session, report_id, officer, write=True)
+    if report.state not in (*ACKNOWLEDGEABLE, *WORKING):
+        raise ActionRefused(N_("{ticket} is already {state}."), ticket=report.ticket, state=report.state)
+    target = (await session.execute(select(Report).where(Report.ticket == of_ticket))).scalar_one_or_none()
+    if target is None or target.id == report.id or target.agency != report.agency:
+        raise ActionRefused(N_("No other report {ticket} in your agency's queue."), ticket=of_ticket)
+    if target.state not in (*ACKNOWLEDGEABLE, *WORKING):
+        raise ActionRefused(N_("{ticket} is already {state}."), ticket=target.ticket, state=target.state)
+    now = clock.now()
+    previous = report.state
+    report.state, report.duplicate_of_id, report.closed_at, report.updated_at = ReportState.DUPLIKAT, target.id, now, now
+    _audit(session, report, officer, now, "duplicate", previous, ReportState.DUPLIKAT, None, of=target.ticket)
+    reporter = await session.get(Reporter, report.reporter_id)
+    _notify_reporter(session, region, report, reporter, now, REPORTER_NOTICES[ReportState.DUPLIKAT], other=target.ticket)
+    await session.commit()
+    return ActionResult(report.id, report.ticket, report.state)

@@ -294,3 +294,21 @@ async def test_internal_note_is_not_shown_to_the_reporter(h):
     assert await h.count(AuditEvent, AuditEvent.action == "note_added") == 1
     detail = await r.say(f"/status {report.ticket}")
     assert "TKSK" not in detail.text
+
+
+async def test_nearby_report_is_linked_in_the_alert_and_can_be_merged(h):
+    officer = await h.officer(9001, "Budi", areas=["Alpha"])
+    first, second = h.resident(5001, "Siti"), h.resident(5002, "Rina")
+    await english(first)
+    await full_report(first)
+    await english(second)
+    await full_report(second)  # same category, same pin, minutes later
+    reports = await h.rows(select(Report).order_by(Report.id))
+    assert reports[1].near_report_id == reports[0].id
+    alert = next(m for m in officer.user.messages if m.text and reports[1].ticket in m.text and "🔁" in m.text)
+    assert reports[0].ticket in alert.text
+    merge = next(b for row in alert.buttons for b in row if "Merge" in b or "Gabung" in b)
+    await officer.tap(merge)
+    merged = await h.scalar(select(Report).where(Report.id == reports[1].id))
+    assert merged.state == "duplikat" and merged.duplicate_of_id == reports[0].id
+    assert any(reports[0].ticket in t for t in second.texts()[-2:])

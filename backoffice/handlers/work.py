@@ -15,7 +15,15 @@ from core.i18n import Translator
 from core.officers import OfficerInfo
 from core.region import RegionConfig
 from core.relay import add_officer_note, ask_reporter
-from core.report_actions import ActionRefused, close_report, hand_over, reject_report, report_by_id
+from core.report_actions import (
+    ActionRefused,
+    close_report,
+    hand_over,
+    mark_duplicate,
+    reject_report,
+    report_by_id,
+)
+from core.tickets import normalise_ticket
 
 REASON_MAX = 500
 
@@ -28,6 +36,7 @@ class WorkFlow(StatesGroup):
     handover_reason = State()
     question = State()
     note_text = State()
+    duplicate_of = State()
 
 
 def _cancel_row(tr: Translator, report_id: int) -> list:
@@ -211,6 +220,50 @@ def router() -> Router:
             await message.answer(tr.plain(exc.reason, **exc.args_))
             return
         await message.answer(tr("📝 Note added to {ticket}.", ticket=ticket))
+
+    # --- duplicates -------------------------------------------------------------------------
+    @r.callback_query(OfficerCb.filter(F.action == OA.MERGE))
+    async def merge(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
+                    officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
+                    clock: Clock) -> None:
+        report = await report_by_id(session, callback_data.report)
+        target = await report_by_id(session, report.near_report_id) if report and report.near_report_id else None
+        if target is None:
+            callback_answer.text, callback_answer.show_alert = tr.plain("This button is no longer valid."), True
+            return
+        try:
+            result = await mark_duplicate(session, clock=clock, region=region, officer=officer,
+                                          report_id=report.id, of_ticket=target.ticket)
+        except ActionRefused as exc:
+            await refuse(callback_answer, tr, exc)
+            return
+        await callback.message.answer(tr("🔗 {ticket} merged into {other}.", ticket=result.ticket, other=target.ticket))
+
+    @r.callback_query(OfficerCb.filter(F.action == OA.DUPLICATE))
+    async def duplicate_start(callback: CallbackQuery, callback_data: OfficerCb, state: FSMContext,
+                              tr: Translator) -> None:
+        await state.set_state(WorkFlow.duplicate_of)
+        await state.set_data({"report": callback_data.report})
+        await callback.message.answer(tr("Type the ticket of the report this one duplicates, e.g. "
+                                         "<code>PSR-2611-0042</code>."),
+                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=[_cancel_row(tr, callback_data.report)]))
+
+    @r.message(WorkFlow.duplicate_of, F.text)
+    async def got_duplicate_of(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
+                               region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
+        ticket = normalise_ticket(message.text)
+        if ticket is None:
+            await message.answer(tr("Please type a ticket like <code>PSR-2611-0042</code>."))
+            return
+        data = await state.get_data()
+        await state.clear()
+        try:
+            result = await mark_duplicate(session, clock=clock, region=region, officer=officer,
+                                          report_id=data["report"], of_ticket=ticket)
+        except ActionRefused as exc:
+            await message.answer(tr.plain(exc.reason, **exc.args_))
+            return
+        await message.answer(tr("🔗 {ticket} merged into {other}.", ticket=result.ticket, other=ticket))
 
     @r.callback_query(OfficerCb.filter(F.action == OA.CANCEL))
     async def cancel(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
