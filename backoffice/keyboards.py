@@ -23,6 +23,9 @@ class OA(StrEnum):
     HANDOVER_TO = "to"
     ASK = "ask"
     MERGE = "merge"
+    REOPEN = "reopen"
+    REASSIGN = "reas"
+    REASSIGN_TO = "reasto"
     DUPLICATE = "dup"
     NOTE = "note"
     SKIP = "skip"
@@ -40,8 +43,19 @@ def btn(text: str, action: OA, report_id: int, arg: str = "") -> InlineKeyboardB
     return InlineKeyboardButton(text=text, callback_data=OfficerCb(action=action, report=report_id, arg=arg).pack())
 
 
-def alert_keyboard(tr: Translator, report: Report) -> InlineKeyboardMarkup:
+def supervisor_row(tr: Translator, report: Report) -> list[InlineKeyboardButton]:
+    """Shown to supervisors on a report's details; the service checks the role again."""
+    if report.state in (ReportState.SELESAI, ReportState.DITOLAK, ReportState.DUPLIKAT):
+        return [btn(tr.plain("🔁 Reopen"), OA.REOPEN, report.id)]
+    if report.state in (ReportState.BARU, ReportState.DIALIHKAN, ReportState.DITERIMA, ReportState.DITANGANI):
+        return [btn(tr.plain("👤 Reassign"), OA.REASSIGN, report.id)]
+    return []
+
+
+def alert_keyboard(tr: Translator, report: Report, supervisor: bool = False) -> InlineKeyboardMarkup:
     rows = []
+    if supervisor and supervisor_row(tr, report):
+        rows.append(supervisor_row(tr, report))
     if report.state in (ReportState.BARU, ReportState.DIALIHKAN) and report.owner_id is None:
         rows.append([btn(tr.plain("✋ Acknowledge"), OA.ACK, report.id)])
     if report.state == ReportState.DITERIMA:

@@ -174,6 +174,13 @@ async def officers_for_alert(session: AsyncSession, *, agency: str, kecamatan: s
     return covering or rows
 
 
+async def officers_of(session: AsyncSession, *, agency: str) -> list[OfficerInfo]:
+    rows = (await session.execute(
+        select(Officer).where(Officer.agency == agency, Officer.active.is_(True)).order_by(Officer.name)
+    )).scalars()
+    return [info(o) for o in rows]
+
+
 async def supervisors_of(session: AsyncSession, *, agency: str) -> list[OfficerInfo]:
     rows = (await session.execute(
         select(Officer).where(Officer.agency == agency, Officer.active.is_(True),

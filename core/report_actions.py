@@ -48,6 +48,7 @@ REPORTER_NOTICES = {
     ReportState.DITOLAK: N_("Your report <code>{ticket}</code> was closed without action: {reason}"),
     ReportState.SELESAI: N_("✅ Your report <code>{ticket}</code> is closed by {agency}: {outcome}. "
                             "Thank you for caring."),
+    ReportState.BARU: N_("🔁 Your report <code>{ticket}</code> has been reopened and is back in {agency}'s queue."),
     ReportState.DUPLIKAT: N_("🔗 Your report <code>{ticket}</code> is about the same people as report {other}; "
                              "{agency} handles them together. Thank you."),
 }
@@ -272,5 +273,63 @@ async def mark_duplicate(session: AsyncSession, *, clock: Clock, region: RegionC
     _audit(session, report, officer, now, "duplicate", previous, ReportState.DUPLIKAT, None, of=target.ticket)
     reporter = await session.get(Reporter, report.reporter_id)
     _notify_reporter(session, region, report, reporter, now, REPORTER_NOTICES[ReportState.DUPLIKAT], other=target.ticket)
+    await session.commit()
+    return ActionResult(report.id, report.ticket, report.state)
+
+
+CLOSED = (ReportState.SELESAI, ReportState.DITOLAK, ReportState.DUPLIKAT)
+
+
+def _require_supervisor(officer: OfficerInfo) -> None:
+    if not officer.supervises:
+        raise ActionRefused(N_("Only a supervisor can do that."))
+
+
+async def reopen(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
+                 report_id: int, note: str | None = None) -> ActionResult:
+    report = await _load(session, report_id, officer, write=True)
+    _require_supervisor(officer)
+    if report.state not in CLOSED:
+        raise ActionRefused(N_("{ticket} is {state}; only a closed report can be reopened."),
+                            ticket=report.ticket, state=report.state)
+    now = clock.now()
+    previous = report.state
+    category = region.category(report.category)
+    report.state, report.owner_id, report.acknowledged_at, report.closed_at = ReportState.BARU, None, None, None
+    report.close_due_at, report.outcome, report.duplicate_of_id, report.updated_at = None, None, None, now
+    report.response_due_at = now + timedelta(
+        minutes=category.urgent_response_minutes if report.urgent else category.response_minutes)
+    _audit(session, report, officer, now, "reopened", previous, ReportState.BARU, note)
+    reporter = await session.get(Reporter, report.reporter_id)
+    _notify_reporter(session, region, report, reporter, now, REPORTER_NOTICES[ReportState.BARU])
+    await session.flush()
+    await queue_alerts(session, region=region, report=report, now=now, photo_count=0)
+    await session.commit()
+    return ActionResult(report.id, report.ticket, report.state)
+
+
+async def reassign(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
+                   report_id: int, to_officer_id: int) -> ActionResult:
+    report = await _load(session, report_id, officer, write=True)
+    _require_supervisor(officer)
+    if report.state not in (*ACKNOWLEDGEABLE, *WORKING):
+        raise ActionRefused(N_("{ticket} is already {state}."), ticket=report.ticket, state=report.state)
+    target = await session.get(Officer, to_officer_id)
+    if target is None or not target.active or target.agency != report.agency or target.role == "auditor":
+        raise ActionRefused(N_("That officer cannot take reports of this queue."))
+    now = clock.now()
+    previous, previous_owner = report.state, report.owner_id
+    report.owner_id, report.updated_at = target.id, now
+    if report.state in ACKNOWLEDGEABLE:
+        report.state, report.acknowledged_at = ReportState.DITERIMA, now
+        report.close_due_at = now + DEFAULT_CLOSE_TARGET
+    _audit(session, report, officer, now, "reassigned", previous, report.state, None,
+           from_officer=previous_owner, to_officer=target.id)
+    if target.chat_id is not None:
+        tr = translator(target.language)
+        enqueue_text(session, bot="backoffice", chat_id=target.chat_id, now=now, priority=PRIORITY_BULK,
+                     report_id=report.id,
+                     text=tr("👤 {name} assigned <b>{ticket}</b> to you: /lapor {ticket}", name=officer.name,
+                             ticket=report.ticket))
     await session.commit()
     return ActionResult(report.id, report.ticket, report.state)

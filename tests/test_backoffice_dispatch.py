@@ -312,3 +312,32 @@ async def test_nearby_report_is_linked_in_the_alert_and_can_be_merged(h):
     merged = await h.scalar(select(Report).where(Report.id == reports[1].id))
     assert merged.state == "duplikat" and merged.duplicate_of_id == reports[0].id
     assert any(reports[0].ticket in t for t in second.texts()[-2:])
+
+
+async def test_supervisor_reassigns_and_reopens_officer_cannot(h):
+    officer, r, report = await _acknowledged_report(h)
+    sri = await h.officer(9002, "Sri", areas=["Alpha"])
+    supervisor = await h.officer(9005, "Kasatpol", role="supervisor")
+    from backoffice.keyboards import OA, OfficerCb
+    # An officer forging the supervisor's button is refused on the server.
+    await officer.tap_data(OfficerCb(action=OA.REASSIGN_TO, report=report.id, arg="2").pack())
+    assert any("Only a supervisor" in t or "supervisor" in t.lower() for t in officer.user.callback_answers)
+    detail = await supervisor.say(f"/lapor {report.ticket}")
+    await supervisor.tap(next(b for row in detail.buttons for b in row if "Reassign" in b or "Alihkan ke" in b))
+    await supervisor.tap("Sri")
+    moved = await h.scalar(select(Report))
+    from db.models import Officer
+    sri_id = (await h.scalar(select(Officer).where(Officer.telegram_id == 9002))).id
+    assert moved.owner_id == sri_id
+    assert any(report.ticket in (m.text or "") for m in sri.user.messages)
+    # Sri rejects it; the supervisor reopens it.
+    await sri.tap_data(OfficerCb(action=OA.REJECT, report=report.id).pack())
+    await sri.say("Wrong place")
+    assert (await h.scalar(select(Report))).state == "ditolak"
+    detail = await supervisor.say(f"/lapor {report.ticket}")
+    await supervisor.tap(next(b for row in detail.buttons for b in row if "Reopen" in b or "Buka" in b))
+    reopened = await h.scalar(select(Report))
+    assert reopened.state == "baru" and reopened.owner_id is None
+    assert any("reopened" in t for t in r.texts())
+    events = [e.action for e in await h.rows(select(AuditEvent).where(AuditEvent.report_id == report.id))]
+    assert events[-3:] == ["reassigned", "rejected", "reopened"]

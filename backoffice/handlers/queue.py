@@ -118,7 +118,8 @@ def router() -> Router:
         while items and len("\n".join(head + items)) > 4000:
             items.pop(0)
         await message.answer("\n".join(head + items),
-                             reply_markup=alert_keyboard(tr, report) if officer.can_act else None)
+                             reply_markup=alert_keyboard(tr, report, supervisor=officer.supervises)
+                             if officer.can_act else None)
 
     return r
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backoffice.keyboards import OA, OfficerCb, btn
 from core.clock import Clock
 from core.i18n import Translator
-from core.officers import OfficerInfo
+from core.officers import OfficerInfo, officers_of
 from core.region import RegionConfig
 from core.relay import add_officer_note, ask_reporter
 from core.report_actions import (
@@ -20,7 +20,9 @@ from core.report_actions import (
     close_report,
     hand_over,
     mark_duplicate,
+    reassign,
     reject_report,
+    reopen,
     report_by_id,
 )
 from core.tickets import normalise_ticket
@@ -264,6 +266,45 @@ def router() -> Router:
             await message.answer(tr.plain(exc.reason, **exc.args_))
             return
         await message.answer(tr("🔗 {ticket} merged into {other}.", ticket=result.ticket, other=ticket))
+
+    # --- supervisors: reopen, reassign ------------------------------------------------------
+    @r.callback_query(OfficerCb.filter(F.action == OA.REOPEN))
+    async def reopen_report(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
+                            officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
+                            clock: Clock) -> None:
+        try:
+            result = await reopen(session, clock=clock, region=region, officer=officer, report_id=callback_data.report)
+        except ActionRefused as exc:
+            await refuse(callback_answer, tr, exc)
+            return
+        await callback.message.answer(tr("🔁 {ticket} is back in the queue.", ticket=result.ticket))
+
+    @r.callback_query(OfficerCb.filter(F.action == OA.REASSIGN))
+    async def reassign_start(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
+                             officer: OfficerInfo, tr: Translator, session: AsyncSession) -> None:
+        if not officer.supervises:
+            callback_answer.text, callback_answer.show_alert = tr.plain("Only a supervisor can do that."), True
+            return
+        people = [o for o in await officers_of(session, agency=officer.agency) if o.can_act]
+        rows = [[btn(o.name, OA.REASSIGN_TO, callback_data.report, str(o.id))] for o in people[:30]]
+        await callback.message.answer(tr("Assign to whom?"), reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=rows + [_cancel_row(tr, callback_data.report)]))
+
+    @r.callback_query(OfficerCb.filter(F.action == OA.REASSIGN_TO))
+    async def reassign_to(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
+                          officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
+                          clock: Clock) -> None:
+        if not callback_data.arg.isdigit():
+            callback_answer.text, callback_answer.show_alert = tr.plain("This button is no longer valid."), True
+            return
+        try:
+            result = await reassign(session, clock=clock, region=region, officer=officer,
+                                    report_id=callback_data.report, to_officer_id=int(callback_data.arg))
+        except ActionRefused as exc:
+            await refuse(callback_answer, tr, exc)
+            return
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await callback.message.answer(tr("👤 {ticket} reassigned.", ticket=result.ticket))
 
     @r.callback_query(OfficerCb.filter(F.action == OA.CANCEL))
     async def cancel(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
