@@ -208,7 +208,15 @@ async def test_queue_tasks_overdue_and_ticket_history(h):
     officer, r, report = await _acknowledged_report(h)
     await full_report(r)  # a second, unclaimed report
     queue = await officer.say("/antrian")
-    assert "2" in queue.text and len(queue.buttons) >= 2
+    assert "2" in queue.text and sum(report.ticket[:8] in str(row) for row in queue.buttons) == 2
+    # Filter by state: only the acknowledged one.
+    await officer.tap(next(b for row in queue.buttons for b in row if b.startswith("🏷️")))
+    filtered = await officer.tap("diterima")
+    assert report.ticket in str(filtered.buttons) and "1" in filtered.text
+    # Filter by a kecamatan with nothing in it.
+    await officer.tap(next(b for row in filtered.buttons for b in row if b.startswith("📍")))
+    empty = await officer.tap("Gamma")
+    assert "No open reports" in empty.text or "Tidak ada" in empty.text
     tasks = await officer.say("/tugas")
     assert report.ticket in str(tasks.buttons) and len(tasks.buttons) == 1
     supervisor = await h.officer(9005, "Kasatpol", role="supervisor")

@@ -13,6 +13,7 @@ from backoffice.alerts import alert_text
 from backoffice.keyboards import OA, OfficerCb, alert_keyboard
 from core.clock import Clock
 from core.i18n import Translator
+from core.lifecycle import OPEN_STATES
 from core.officers import OfficerInfo
 from core.queue import PAGE_SIZE, QueueLine, agency_queue, find_ticket, history, officer_tasks, overdue
 from core.region import RegionConfig
@@ -22,6 +23,9 @@ from core.tickets import normalise_ticket
 class QueueCb(CallbackData, prefix="q"):
     page: int = 0
     overdue_first: bool = False
+    kec: int = -1  # index into the region's kecamatan list; -1: all
+    state: str = ""  # a life-cycle state code; "": every open state
+    pick: str = ""  # "kec" or "state": show that filter's choices instead of the list
 
 
 def _line_button(tr: Translator, region: RegionConfig, line: QueueLine, now) -> InlineKeyboardButton:
@@ -33,26 +37,60 @@ def _line_button(tr: Translator, region: RegionConfig, line: QueueLine, now) -> 
 
 
 async def show_queue(message: Message, officer: OfficerInfo, tr: Translator, region: RegionConfig,
-                     session: AsyncSession, clock: Clock, page: int = 0, overdue_first: bool = False,
-                     edit: bool = False) -> None:
-    lines, total = await agency_queue(session, agency=officer.agency, page=page, most_overdue_first=overdue_first)
+                     session: AsyncSession, clock: Clock, view: QueueCb | None = None, edit: bool = False) -> None:
+    view = view or QueueCb()
+    kecamatan = region.kecamatan[view.kec].name if 0 <= view.kec < len(region.kecamatan) else None
+    state = view.state if view.state in OPEN_STATES else None
     agency = region.agency(officer.agency).short.get(tr.lang)
-    if total == 0:
-        await message.answer(tr("📭 No open reports for {agency}.", agency=agency))
+    if view.pick:
+        await _show_filter_choices(message, tr, region, view, edit)
         return
+    lines, total = await agency_queue(session, agency=officer.agency, page=view.page,
+                                      most_overdue_first=view.overdue_first, kecamatan=kecamatan, state=state)
     rows = [[_line_button(tr, region, line, clock.now())] for line in lines]
     nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton(text="◀️", callback_data=QueueCb(page=page - 1, overdue_first=overdue_first).pack()))
-    if (page + 1) * PAGE_SIZE < total:
-        nav.append(InlineKeyboardButton(text="▶️", callback_data=QueueCb(page=page + 1, overdue_first=overdue_first).pack()))
+    if view.page > 0:
+        nav.append(InlineKeyboardButton(text="◀️", callback_data=view.model_copy(update={"page": view.page - 1}).pack()))
+    if (view.page + 1) * PAGE_SIZE < total:
+        nav.append(InlineKeyboardButton(text="▶️", callback_data=view.model_copy(update={"page": view.page + 1}).pack()))
     if nav:
         rows.append(nav)
-    rows.append([InlineKeyboardButton(
-        text=tr.plain("Newest first") if overdue_first else tr.plain("Most overdue first"),
-        callback_data=QueueCb(page=0, overdue_first=not overdue_first).pack())])
-    text = tr("📋 <b>Open reports of {agency}</b>: {n}. Page {page}.", agency=agency, n=total, page=page + 1)
+    rows.append([
+        InlineKeyboardButton(text=tr.plain("Newest first") if view.overdue_first else tr.plain("Most overdue first"),
+                             callback_data=view.model_copy(update={"page": 0, "overdue_first": not view.overdue_first}).pack()),
+    ])
+    rows.append([
+        InlineKeyboardButton(text="📍 " + (kecamatan or tr.plain("All kecamatan")),
+                             callback_data=view.model_copy(update={"pick": "kec"}).pack()),
+        InlineKeyboardButton(text="🏷️ " + (state or tr.plain("All open states")),
+                             callback_data=view.model_copy(update={"pick": "state"}).pack()),
+    ])
+    if total == 0:
+        text = tr("📭 No open reports for {agency} with these filters.", agency=agency)
+    else:
+        text = tr("📋 <b>Open reports of {agency}</b>: {n}. Page {page}.", agency=agency, n=total, page=view.page + 1)
     markup = InlineKeyboardMarkup(inline_keyboard=rows)
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
+async def _show_filter_choices(message: Message, tr: Translator, region: RegionConfig, view: QueueCb,
+                               edit: bool) -> None:
+    base = view.model_copy(update={"pick": "", "page": 0})
+    if view.pick == "kec":
+        choices = [(tr.plain("All kecamatan"), base.model_copy(update={"kec": -1}))] + [
+            (k.name, base.model_copy(update={"kec": i})) for i, k in enumerate(region.kecamatan)]
+        per_row = 3
+    else:
+        choices = [(tr.plain("All open states"), base.model_copy(update={"state": ""}))] + [
+            (state, base.model_copy(update={"state": state})) for state in sorted(OPEN_STATES)]
+        per_row = 2
+    buttons = [InlineKeyboardButton(text=label, callback_data=cb.pack()) for label, cb in choices]
+    rows = [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+    markup = InlineKeyboardMarkup(inline_keyboard=rows)
+    text = tr("Filter the queue:")
     if edit:
         await message.edit_text(text, reply_markup=markup)
     else:
@@ -70,8 +108,7 @@ def router() -> Router:
     @r.callback_query(QueueCb.filter())
     async def queue_page(callback: CallbackQuery, callback_data: QueueCb, officer: OfficerInfo, tr: Translator,
                          region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
-        await show_queue(callback.message, officer, tr, region, session, clock, page=max(0, callback_data.page),
-                         overdue_first=callback_data.overdue_first, edit=True)
+        await show_queue(callback.message, officer, tr, region, session, clock, view=callback_data, edit=True)
 
     @r.message(Command("tugas", "tasks"))
     async def tasks(message: Message, officer: OfficerInfo, tr: Translator, region: RegionConfig,
