@@ -3,6 +3,7 @@ authorised from the database (the officer's agency and role, the report's state 
 written to the audit log, and tells the reporter in their language, in one transaction."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -158,9 +159,34 @@ def _require_holder(report: Report, officer: OfficerInfo) -> None:
 WORKING = (ReportState.DITERIMA, ReportState.DITANGANI)
 
 
+BREAKDOWN_KEYS = {
+    "anak": "child", "child": "child", "remaja": "teen", "teen": "teen", "dewasa": "adult", "adult": "adult",
+    "lansia": "elderly", "elderly": "elderly", "l": "male", "m": "male", "p": "female", "f": "female",
+}
+AGE_KEYS = ("child", "teen", "adult", "elderly")
+SEX_KEYS = ("male", "female")
+
+
+def parse_breakdown(text: str, persons: int) -> dict[str, int] | None:
+    """Reads "anak 2 dewasa 1 L 2 P 1" (Indonesian or English words, any order) into counts;
+    None when it cannot be read or the counts exceed the persons handled."""
+    pairs = re.findall(r"([A-Za-z]+)\s*[:=]?\s*(\d{1,3})", text or "")
+    if not pairs:
+        return None
+    counts: dict[str, int] = {}
+    for word, number in pairs:
+        key = BREAKDOWN_KEYS.get(word.lower())
+        if key is None:
+            return None
+        counts[key] = counts.get(key, 0) + int(number)
+    if sum(counts.get(k, 0) for k in AGE_KEYS) > persons or sum(counts.get(k, 0) for k in SEX_KEYS) > persons:
+        return None
+    return counts
+
+
 async def close_report(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
                        report_id: int, outcome: str, persons: int | None, from_outside: int | None,
-                       note: str | None) -> ActionResult:
+                       note: str | None, breakdown: dict[str, int] | None = None) -> ActionResult:
     """Closes with one of the agency's outcome codes (config) and the case figures."""
     report = await _load(session, report_id, officer, write=True)
     if report.state not in WORKING:
@@ -178,7 +204,7 @@ async def close_report(session: AsyncSession, *, clock: Clock, region: RegionCon
     previous = report.state
     report.state, report.closed_at, report.updated_at = ReportState.SELESAI, now, now
     report.outcome, report.persons_count = chosen.code, persons
-    report.case_data = {**(report.case_data or {}), "from_outside": from_outside}
+    report.case_data = {**(report.case_data or {}), "from_outside": from_outside, **(breakdown or {})}
     _audit(session, report, officer, now, "closed", previous, ReportState.SELESAI, note,
            outcome=chosen.code, persons=persons, from_outside=from_outside)
     reporter = await session.get(Reporter, report.reporter_id)

@@ -161,10 +161,13 @@ async def test_on_the_way_then_close_with_outcome_and_rating(h):
     await officer.say("2")
     await officer.say("3")  # more from outside than handled
     await officer.say("1")
+    bad = await officer.say("anak 5")
+    assert "could not read" in bad.text or "tidak" in bad.text.lower()
+    await officer.say("anak 2 L 1 P 1")
     await officer.say("Both taken to the shelter")
     closed = await h.scalar(select(Report))
     assert closed.state == "selesai" and closed.outcome == "ditertibkan" and closed.persons_count == 2
-    assert closed.case_data["from_outside"] == 1
+    assert closed.case_data == {"from_outside": 1, "child": 2, "male": 1, "female": 1}
     closing = next(t for t in r.texts() if "is closed by" in t)
     assert report.ticket in closing
     rating = r.last

@@ -113,3 +113,13 @@ async def test_submit_refuses_incomplete_and_floods(db, region):
         ok = await submit_report(session, clock=clock, region=region, reporter_id=reporter.id,
                                  draft=complete_draft(token="f-later"))
         assert not ok.already_submitted
+
+
+def test_close_breakdown_parsing():
+    from core.report_actions import parse_breakdown
+
+    assert parse_breakdown("anak 2 dewasa 1 L 2 P 1", 3) == {"child": 2, "adult": 1, "male": 2, "female": 1}
+    assert parse_breakdown("child: 1, F=1", 1) == {"child": 1, "female": 1}
+    assert parse_breakdown("anak 4", 3) is None  # more than handled
+    assert parse_breakdown("kucing 2", 3) is None
+    assert parse_breakdown("", 3) is None

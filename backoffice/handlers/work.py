@@ -20,6 +20,7 @@ from core.report_actions import (
     close_report,
     hand_over,
     mark_duplicate,
+    parse_breakdown,
     reassign,
     reject_report,
     reopen,
@@ -33,6 +34,7 @@ REASON_MAX = 500
 class WorkFlow(StatesGroup):
     persons = State()
     from_outside = State()
+    breakdown = State()
     note = State()
     reject_reason = State()
     handover_reason = State()
@@ -108,7 +110,27 @@ def router() -> Router:
             await message.answer(tr("Please type a number from 0 to {n}.", n=data.get("persons", 0)))
             return
         await state.update_data(from_outside=outside)
+        await state.set_state(WorkFlow.breakdown)
+        await message.answer(
+            tr("Age group and sex (optional): type e.g. <code>anak 2 dewasa 1 L 2 P 1</code>, or tap Skip."),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[
+                [btn(tr.plain("Skip"), OA.SKIP, data["report"])], _cancel_row(tr, data["report"])]))
+
+    @r.message(WorkFlow.breakdown, F.text)
+    async def got_breakdown(message: Message, state: FSMContext, tr: Translator) -> None:
+        data = await state.get_data()
+        counts = parse_breakdown(message.text, data.get("persons", 0))
+        if counts is None:
+            await message.answer(tr("I could not read that, or it counts more than {n} persons. Type e.g. "
+                                    "<code>anak 2 dewasa 1 L 2 P 1</code>, or tap Skip.", n=data.get("persons", 0)))
+            return
+        await state.update_data(breakdown=counts)
         await _ask_note(message, state, tr, data["report"])
+
+    @r.callback_query(WorkFlow.breakdown, OfficerCb.filter(F.action == OA.SKIP))
+    async def skip_breakdown(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await _ask_note(callback.message, state, tr, (await state.get_data())["report"])
 
     @r.callback_query(WorkFlow.note, OfficerCb.filter(F.action == OA.SKIP))
     async def skip_note(callback: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer,
@@ -333,7 +355,8 @@ async def _close(message: Message, state: FSMContext, callback_answer: CallbackA
     try:
         result = await close_report(session, clock=clock, region=region, officer=officer, report_id=data["report"],
                                     outcome=data["outcome"], persons=data.get("persons"),
-                                    from_outside=data.get("from_outside"), note=note)
+                                    from_outside=data.get("from_outside"), note=note,
+                                    breakdown=data.get("breakdown"))
     except ActionRefused as exc:
         await message.answer(tr.plain(exc.reason, **exc.args_))
         return
