@@ -85,14 +85,16 @@ async def answer_question(session: AsyncSession, *, clock: Clock, reporter_id: i
 
 
 async def add_officer_note(session: AsyncSession, *, clock: Clock, officer: OfficerInfo, report_id: int,
-                           note: str) -> str:
-    """An internal note on the report's file (the reporter does not see it)."""
+                           note: str, photo_file_id: str | None = None) -> str:
+    """An internal note or photo on the report's file (the reporter does not see it). A photo's
+    file_id is the backoffice bot's own, kept in the event."""
     report = await session.get(Report, report_id)
     if report is None or report.agency != officer.agency or not officer.can_act:
         raise ActionRefused(N_("That report is not in your agency's queue."))
     now = clock.now()
     session.add(AuditEvent(report_id=report.id, at=now, actor_type="officer", actor_id=officer.id,
-                           action="note_added", note=note[:QUESTION_MAX * 2], data={}))
+                           action="photo_added" if photo_file_id else "note_added", note=note[:QUESTION_MAX * 2],
+                           data={"file_id": photo_file_id} if photo_file_id else {}))
     report.updated_at = now
     await session.commit()
     return report.ticket

@@ -303,6 +303,10 @@ async def test_internal_note_is_not_shown_to_the_reporter(h):
     await officer.tap(note)
     await officer.say("Coordinated with TKSK Alpha")
     assert await h.count(AuditEvent, AuditEvent.action == "note_added") == 1
+    officer.user.click(note, message=alert)
+    await officer.photo()
+    photo_event = await h.scalar(select(AuditEvent).where(AuditEvent.action == "photo_added"))
+    assert photo_event.actor_type == "officer" and photo_event.data["file_id"]
     detail = await r.say(f"/status {report.ticket}")
     assert "TKSK" not in detail.text
 

@@ -214,7 +214,8 @@ def router() -> Router:
         await state.set_state(WorkFlow.question if asking else WorkFlow.note_text)
         await state.set_data({"report": callback_data.report})
         prompt = (tr("Type your question for the reporter. The bot relays it; you will not see who they are.")
-                  if asking else tr("Type the note for the report's file (the reporter does not see it)."))
+                  if asking else tr("Type the note, or send a photo, for the report's file (the reporter does not "
+                                    "see it)."))
         await callback.message.answer(prompt, reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[_cancel_row(tr, callback_data.report)]))
 
@@ -327,6 +328,20 @@ def router() -> Router:
             return
         await callback.message.edit_reply_markup(reply_markup=None)
         await callback.message.answer(tr("👤 {ticket} reassigned.", ticket=result.ticket))
+
+    @r.message(WorkFlow.note_text, F.photo)
+    async def got_note_photo(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
+                             session: AsyncSession, clock: Clock) -> None:
+        data = await state.get_data()
+        await state.clear()
+        try:
+            ticket = await add_officer_note(session, clock=clock, officer=officer, report_id=data["report"],
+                                            note=(message.caption or "").strip(),
+                                            photo_file_id=message.photo[-1].file_id)
+        except ActionRefused as exc:
+            await message.answer(tr.plain(exc.reason, **exc.args_))
+            return
+        await message.answer(tr("📷 Photo added to {ticket}.", ticket=ticket))
 
     @r.callback_query(OfficerCb.filter(F.action == OA.CANCEL))
     async def cancel(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
