@@ -85,14 +85,14 @@ def _audit(session: AsyncSession, now: datetime, action: str, actor_type: str, a
 
 async def add_officer(
     session: AsyncSession, *, region: RegionConfig, now: datetime, telegram_id: int, name: str,
-    agency: str, role: str, areas: list[str], actor: str = "cli",
+    agency: str, role: str, areas: list[str], actor: str = "cli", language: str | None = None,
 ) -> OfficerInfo:
     areas = _check(region, agency, role, areas)
     existing = (await session.execute(select(Officer).where(Officer.telegram_id == telegram_id))).scalar_one_or_none()
     if existing is not None:
         raise OfficerError(f"Telegram user {telegram_id} is already registered (officer #{existing.id})")
     officer = Officer(telegram_id=telegram_id, chat_id=telegram_id, name=name.strip()[:128], agency=agency,
-                      role=role, areas=areas, active=True, language=region.region.default_language,
+                      role=role, areas=areas, active=True, language=language or region.region.default_language,
                       unreachable=False, created_at=now)
     session.add(officer)
     await session.flush()

@@ -102,7 +102,7 @@ async def _officer(args: argparse.Namespace, settings: Settings) -> int:
             if args.officer_command == "add":
                 o = await officers.add_officer(session, region=region, now=now, telegram_id=args.telegram_id,
                                                name=args.name, agency=args.agency, role=args.role,
-                                               areas=args.area or [])
+                                               areas=args.area or [], language=args.language)
                 print(f"officer #{o.id} {o.name}: {o.agency} {o.role.value}, areas: {', '.join(o.areas) or 'all'}")
             elif args.officer_command == "invite":
                 code, expires = await officers.create_invite(session, region=region, now=now, agency=args.agency,
@@ -183,6 +183,7 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--agency", required=True, help="agency code from the region config, e.g. satpolpp")
     add.add_argument("--role", default="officer", help="officer | supervisor | admin | auditor")
     add.add_argument("--area", action="append", help="kecamatan covered (repeat); none: the whole regency")
+    add.add_argument("--language", choices=["id", "en"], default=None, help="default: the region's")
     invite = osub.add_parser("invite", help="a one-time, expiring deep link that registers whoever opens it")
     invite.add_argument("--agency", required=True)
     invite.add_argument("--role", default="officer")

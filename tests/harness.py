@@ -59,13 +59,13 @@ class Harness:
         return await self.start()
 
     async def officer(self, user_id: int, name: str, agency: str = "satpolpp", role: str = "officer",
-                      areas: list[str] | None = None) -> "Resident":
+                      areas: list[str] | None = None, language: str = "en") -> "Resident":
         """Registers an officer (as `lapor officer add` does) and returns them on the backoffice bot."""
         from core.officers import add_officer
 
         async with self.app.sessionmaker() as session:
             await add_officer(session, region=self.region, now=self.clock.now(), telegram_id=user_id, name=name,
-                              agency=agency, role=role, areas=areas or [])
+                              agency=agency, role=role, areas=areas or [], language=language)
         user = self.emu.add_user(user_id, first_name=name, language_code="id")
         officer = Resident(self, user.with_bot(BACKOFFICE_TOKEN))
         await officer.say("/start")  # opens the private chat, as an officer does once

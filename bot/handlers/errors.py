@@ -10,9 +10,29 @@ import logging
 from aiogram import Router
 from aiogram.types import ErrorEvent
 
-from core.i18n import translator
+from sqlalchemy import select
+
+from core.i18n import Translator, translator
+from db.models import Reporter
 
 log = logging.getLogger(__name__)
+
+
+async def _translator_for(data: dict) -> Translator:
+    """The resident's language, looked up again: errors are handled outside the middleware that
+    set it. The session may be broken by the very error, hence the rollback and the fallback."""
+    region = data.get("region")
+    fallback = translator(region.region.default_language if region else "id")
+    user, session = data.get("event_from_user"), data.get("session")
+    if user is None or session is None:
+        return fallback
+    try:
+        await session.rollback()
+        language = (await session.execute(
+            select(Reporter.language).where(Reporter.telegram_id == user.id))).scalar_one_or_none()
+    except Exception:
+        return fallback
+    return translator(language) if language else fallback
 
 
 def router() -> Router:
@@ -21,7 +41,7 @@ def router() -> Router:
     @r.errors()
     async def apologise(event: ErrorEvent, **data) -> None:
         log.error("handler failed on update %s", event.update.update_id, exc_info=event.exception)
-        tr = data.get("tr") or translator("id")
+        tr = data.get("tr") or await _translator_for(data)
         update = event.update
         text = tr("😔 Sorry, something went wrong on our side. What you entered is kept; please try "
                   "again in a moment. If someone is in danger, call 112.")
