@@ -158,7 +158,7 @@ def receipt_text(region: RegionConfig, report: Report, tr) -> str:
     minutes = int((report.response_due_at - report.created_at).total_seconds() // 60)
     lines = [
         tr("✅ <b>Report received.</b> Your ticket number: <code>{ticket}</code>", ticket=report.ticket),
-        tr("Handled by: {agency}", agency=agency.name.get(tr.lang)),
+        tr("Handled by: {agency}", agency=agency.short.get(tr.lang)),
         tr("Response target: within {target}", target=format_minutes(tr, minutes)),
     ]
     if report.outside_region:

@@ -147,13 +147,14 @@ async def _start(region: RegionConfig, database_url: str | None, *, scripted: bo
     return emu, app
 
 
-# A whole report in Indonesian, as a resident would make it: category, pin, no landmark,
+# A whole report in Indonesian, as a resident would make it: category, pin and kecamatan, no landmark,
 # count, age, description, time, one photo, no danger, individual, anonymous, send.
 SCRIPT: list[tuple[str, str]] = [
     ("say", "/start"),
     ("key", "📝 Buat laporan"),
     ("tap", "Pengemis"),
     ("key", "📍 Kirim lokasi saya sekarang"),
+    ("tap", "Bangil"),  # the default config has no boundaries: the bot asks for the kecamatan
     ("tap", "Lewati"),
     ("tap", "2-3 orang"),
     ("tap", "Anak-anak"),
