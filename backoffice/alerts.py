@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.keyboards import alert_keyboard
 from core.dispatch import nearby_open_reports
+from core.draft import AGE_GROUP_LABELS, PEOPLE_COUNT_LABELS, AgeGroup, PeopleCount
 from core.i18n import Translator, translator
 from core.region import RegionConfig
 from core.report_actions import owner_name
@@ -40,7 +41,9 @@ async def alert_text(session: AsyncSession, region: RegionConfig, report: Report
         lines.append(tr("<b>Landmark:</b> {v}", v=report.landmark))
     lines += [
         tr("<b>Seen:</b> {v}", v=report.seen_at.astimezone(tz).strftime("%d-%m %H:%M")),
-        tr("<b>People:</b> {count}, {age}", count=report.people_count or "-", age=report.age_group or "-"),
+        tr("<b>People:</b> {count}, {age}",
+           count=tr.plain(PEOPLE_COUNT_LABELS[PeopleCount(report.people_count)]) if report.people_count else "-",
+           age=tr.plain(AGE_GROUP_LABELS[AgeGroup(report.age_group)]) if report.age_group else "-"),
         tr("<b>Description:</b> {v}", v=(report.description or "-")[:1500]),
         tr("<b>Respond by:</b> {v}", v=report.response_due_at.astimezone(tz).strftime("%d-%m %H:%M")),
     ]

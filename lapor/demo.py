@@ -16,16 +16,21 @@ from db.models import InboxUpdate, Outbox
 from lapor.app import App
 from lapor.emulator import BotAPIEmulator, EmulatedUser, VirtualClock
 from lapor.settings import Settings
+from core.officers import add_officer, find_officer
 from sqlalchemy import func, select
 
 DEMO_TOKEN = "100000:DEMO-CITIZEN-BOT"
+DEMO_BACKOFFICE_TOKEN = "200000:DEMO-BACKOFFICE-BOT"
 DEMO_USER = 777001
+DEMO_OFFICER = 777002
 
 HELP = """Commands (anything else is sent as a text message):
   1, 2, ...        tap inline button number N of the last message with buttons
   k1, k2, ...      press reply-keyboard button number N (location buttons send a pin in the region)
   :loc LAT LON     send a location pin          :photo     send a photo
   :sticker         send a sticker               :doc       send a file
+  :petugas         act as an officer (Satpol PP) in the backoffice bot
+  :warga           act as the resident again
   :help            this help                    :quit      leave the demo"""
 
 
@@ -80,13 +85,24 @@ def render(message) -> str:
 
 
 class Terminal:
-    def __init__(self, app: App, emu: BotAPIEmulator, user: EmulatedUser, region: RegionConfig) -> None:
-        self.app, self.emu, self.user, self.region = app, emu, user, region
-        self.shown = 0
+    """Plays one person at a time, the resident or the officer; shows what either receives."""
 
-    def new_messages(self) -> list:
-        messages = self.user.messages
-        fresh, self.shown = messages[self.shown:], len(messages)
+    def __init__(self, app: App, emu: BotAPIEmulator, personas: dict[str, EmulatedUser],
+                 region: RegionConfig) -> None:
+        self.app, self.emu, self.personas, self.region = app, emu, personas, region
+        self.current = "warga"
+        self.shown = {name: 0 for name in personas}
+
+    @property
+    def user(self) -> EmulatedUser:
+        return self.personas[self.current]
+
+    def new_messages(self) -> list[tuple[str, object]]:
+        fresh = []
+        for name, user in self.personas.items():
+            messages = user.messages if user.chat is not None else []
+            fresh += [(name, m) for m in messages[self.shown[name]:]]
+            self.shown[name] = len(messages)
         return fresh
 
     def act(self, line: str) -> bool:
@@ -124,6 +140,10 @@ class Terminal:
                 self.user.send_sticker()
             elif command == "doc":
                 self.user.send_document()
+            elif command in self.personas:
+                self.current = command
+                print(f"  (you are now: {command})")
+                return False
             else:
                 print(HELP)
                 return False
@@ -140,16 +160,25 @@ async def _start(region: RegionConfig, database_url: str | None, *, scripted: bo
     emu.add_bot(DEMO_TOKEN, "lapor_pmks_demo_bot", "Lapor PMKS (demo)")
     if database_url is None:
         database_url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='lapor-demo-')) / 'demo.sqlite3'}"
-    settings = Settings(citizen_bot_token=DEMO_TOKEN, database_url=database_url,
-                        telegram_api_url=emu.base_url, _env_file=None)
+    emu.add_bot(DEMO_BACKOFFICE_TOKEN, "lapor_pmks_petugas_demo_bot", "Petugas Lapor PMKS (demo)")
+    settings = Settings(citizen_bot_token=DEMO_TOKEN, backoffice_bot_token=DEMO_BACKOFFICE_TOKEN,
+                        database_url=database_url, telegram_api_url=emu.base_url, _env_file=None)
     app = App(settings, region=region, poll_timeout=1)
     await app.start()
+    # One field officer of the agency that takes beggars' reports, covering the whole regency.
+    agency = region.category("pengemis").primary if any(c.code == "pengemis" for c in region.categories) \
+        else region.agencies[0].code
+    async with app.sessionmaker() as session:
+        if not await find_officer(session, DEMO_OFFICER):
+            await add_officer(session, region=region, now=app.clock.now(), telegram_id=DEMO_OFFICER,
+                              name="Petugas Demo", agency=agency, role="officer", areas=[], actor="demo")
     return emu, app
 
 
 # A whole report in Indonesian, as a resident would make it: category, pin and kecamatan, no landmark,
 # count, age, description, time, one photo, no danger, individual, anonymous, send.
 SCRIPT: list[tuple[str, str]] = [
+    ("petugas", "/start"),  # an officer must have opened the backoffice bot to receive alerts
     ("say", "/start"),
     ("key", "📝 Buat laporan"),
     ("tap", "Pengemis"),
@@ -166,14 +195,22 @@ SCRIPT: list[tuple[str, str]] = [
     ("tap", "Perorangan"),
     ("tap", "Tetap anonim"),
     ("tap", "Kirim laporan"),
+    ("petugas_tap", "✋ Terima"),
+    ("petugas_tap", "🚶 Menuju lokasi"),
     ("say", "/status"),
 ]
 
 
 async def _play_script(terminal: Terminal) -> None:
-    user = terminal.user
+    user, officer = terminal.personas["warga"], terminal.personas["petugas"]
     for kind, arg in SCRIPT:
-        if kind == "say":
+        if kind == "petugas":
+            officer.send_text(arg)
+        elif kind == "petugas_tap":
+            alert = next(m for m in reversed(officer.messages)
+                         if m.buttons and any(arg in b for row in m.buttons for b in row))
+            officer.click(arg, message=alert)
+        elif kind == "say":
             user.send_text(arg)
         elif kind == "key":
             user.press(arg, location=_centre(terminal.region))
@@ -188,22 +225,28 @@ async def run_demo(*, region: RegionConfig, script: bool, database_url: str | No
     logging.getLogger().setLevel(logging.WARNING)
     emu, app = await _start(region, database_url, scripted=script)
     user = emu.add_user(DEMO_USER, first_name="Warga", language_code="id")
-    terminal = Terminal(app, emu, user, region)
+    officer = emu.add_user(DEMO_OFFICER, first_name="Petugas", language_code="id").with_bot(DEMO_BACKOFFICE_TOKEN)
+    terminal = Terminal(app, emu, {"warga": user, "petugas": officer}, region)
     try:
         if script:
             await _play_script(terminal)
+            print("=== Warga (citizen bot) ===")
             print(user.transcript())
+            print("\n=== Petugas (backoffice bot) ===")
+            print(officer.transcript())
             return 0
-        print(f"Lapor PMKS demo — {region.region.name}. You are a resident talking to the citizen bot.")
+        print(f"Lapor PMKS demo — {region.region.name}. You are a resident talking to the citizen bot;")
+        print("type :petugas to switch to the officer who receives the alerts.")
         print(HELP)
         user.send_text("/start")
+        officer.send_text("/start")
         await settle(app, emu)
         while True:
-            for message in terminal.new_messages():
+            for who, message in terminal.new_messages():
                 if message.from_bot:
-                    print(render(message))
+                    print(("" if who == terminal.current else f"[→ {who}] ") + render(message))
             try:
-                line = await asyncio.to_thread(input, "you> ")
+                line = await asyncio.to_thread(input, f"{terminal.current}> ")
             except EOFError:
                 return 0
             if line.strip() in (":quit", ":q"):

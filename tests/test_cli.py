@@ -46,7 +46,10 @@ def test_db_upgrade_then_check(tmp_path):
 def test_scripted_demo_plays_a_whole_report(tmp_path):
     result = lapor("demo", "--script", "--database-url", f"sqlite+aiosqlite:///{tmp_path}/demo.sqlite3")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "PSR-" in result.stdout and "Pengemis" in result.stdout
+    resident, officer = result.stdout.split("=== Petugas (backoffice bot) ===")
+    assert "Nomor tiket Anda: PSR-" in resident
+    assert "Pengemis" in resident and "menuju lokasi" in resident  # told of each step
+    assert "Kec. Bangil" in officer and "[photo]" in officer and "[location]" in officer
     assert "Traceback" not in result.stderr
 
 
