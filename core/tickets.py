@@ -23,8 +23,8 @@ def format_ticket(prefix: str, period: str, number: int) -> str:
 
 def normalise_ticket(text: str) -> str | None:
     """Accepts what people type: 'psr 2611 42', 'PSR-2611-0042'."""
-    parts = re.findall(r"[A-Za-z]+|\d+", text or "")
-    if len(parts) != 3 or not parts[0].isalpha():
+    parts = re.findall(r"[A-Za-z]+|[0-9]+", text or "")
+    if len(parts) != 3 or not parts[0].isalpha() or not (parts[1].isdigit() and parts[2].isdigit()):
         return None
     prefix, period, number = parts[0].upper(), parts[1], parts[2]
     if len(period) != 4 or not (2 <= len(prefix) <= 5):

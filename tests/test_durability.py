@@ -54,7 +54,7 @@ async def test_confirmed_but_unhandled_update_is_replayed_after_a_crash(h):
     r = h.resident()
     await english(r)
     # The bot's answer hangs; meanwhile the poller has stored and confirmed the update.
-    h.emu.inject_delay("sendMessage", 30, count=1)
+    h.emu.inject_delay("sendMessage", 3, count=1)
     r.user.send_text("/bantuan")
     await h.emu.wait_for(lambda: not h.emu.pending_updates(CITIZEN_TOKEN), 5)
     row = await h.scalar(select(InboxUpdate).order_by(InboxUpdate.update_id.desc()))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.flows.report_nav import review_text
@@ -43,6 +43,8 @@ def test_review_card_is_valid_html_within_the_limit(description, landmark, lang,
 
 
 @given(st.text(max_size=60))
+@example("AA:AAAA:A")  # once raised: three groups of letters
+@example("PSR-٢٦١١-٤٢")  # digits of another script
 def test_normalise_ticket_never_raises_and_round_trips(text):
     result = normalise_ticket(text)
     assert result is None or normalise_ticket(result) == result

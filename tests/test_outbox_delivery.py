@@ -1,0 +1,99 @@
+"""Outbox delivery: in order per chat, through 429 bursts and 5xx, to duty groups, and across a
+process killed mid-send, with no alert lost."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from db.models import Outbox, Report
+from tests.flows import english, full_report
+from tests.harness import BACKOFFICE_TOKEN, TEST_REGION, make_harness
+
+
+def alert_messages(officer, ticket):
+    return [m for m in officer.user.messages if ticket in (m.text or m.caption or "")]
+
+
+async def drain(h, rounds: int = 40) -> None:
+    """Settles, moving the manual clock past retry times, until nothing is pending."""
+    for _ in range(rounds):
+        await h.settle()
+        if not await h.count(Outbox, Outbox.status == "pending"):
+            return
+        h.clock.advance(seconds=30)
+    raise AssertionError("outbox did not drain")
+
+
+async def test_429_bursts_and_5xx_delay_but_lose_no_alert(h):
+    officers = [await h.officer(9100 + i, f"Officer {i}", areas=["Alpha"]) for i in range(6)]
+    for chat in (9100, 9101, 9102):
+        h.emu.inject_fault("sendMessage", status=429, retry_after=2, count=2, chat_id=chat)
+    for chat in (9103, 9104):
+        h.emu.inject_fault("sendLocation", status=502, count=3, chat_id=chat)
+    r = h.resident()
+    await english(r)
+    await full_report(r)
+    await drain(h)
+    report = await h.scalar(select(Report))
+    for officer in officers:
+        texts = alert_messages(officer, report.ticket)
+        assert len(texts) == 1, officer.user.transcript()
+        assert any(m.location for m in officer.user.messages)
+    sent = await h.rows(select(Outbox).where(Outbox.bot == "backoffice"))
+    assert all(row.status == "sent" for row in sent)
+    assert any(row.attempts > 1 for row in sent)  # some were retried
+
+
+async def test_order_per_chat_is_kept_after_a_retry(h):
+    officer = await h.officer(9001, "Budi", areas=["Alpha"])
+    h.emu.inject_fault("sendMessage", status=429, retry_after=3, count=1, chat_id=9001)
+    r = h.resident()
+    await english(r)
+    await full_report(r)
+    await drain(h)
+    report = await h.scalar(select(Report))
+    messages = [m for m in officer.user.messages if m.text and report.ticket in m.text or m.location]
+    assert messages[0].text and report.ticket in messages[0].text  # the alert text came first
+    assert messages[1].location is not None  # then its map pin, not before
+
+
+async def test_process_killed_mid_delivery_loses_no_alert(h):
+    officers = [await h.officer(9200 + i, f"Officer {i}", areas=["Alpha"]) for i in range(3)]
+    h.emu.inject_delay("sendMessage", 3, count=1)  # the first alert hangs in flight
+    r = h.resident()
+    await english(r)
+    from tests.flows import report_until
+    await report_until(r, "review")
+    r.user.click("Send report")
+    await h.emu.wait_for(lambda: any(c.method.lower() == "sendmessage" and c.chat_id in (9200, 9201, 9202)
+                                     for c in h.emu.calls) or None, 5)
+    await h.restart(crash=True)
+    h.emu.clear_faults()
+    h.clock.advance(seconds=120)  # past the dead worker's claim lease
+    await drain(h)
+    report = await h.scalar(select(Report))
+    for officer in officers:
+        assert alert_messages(officer, report.ticket), officer.user.transcript()
+    assert await h.count(Outbox, Outbox.status != "sent") == 0
+
+
+async def test_duty_group_gets_the_alert(tmp_path):
+    text = TEST_REGION.read_text().replace("# duty_chat_id = -1001234567890", "duty_chat_id = -1001234567890", 1)
+    region_file = Path(tmp_path) / "region.toml"
+    region_file.write_text(text)
+    for extra in TEST_REGION.parent.glob("testregion.geojson"):
+        (Path(tmp_path) / extra.name).write_text(extra.read_text())
+    h = await make_harness(tmp_path, region_file)
+    await h.start()
+    try:
+        group = h.emu.add_group(-1001234567890, "Piket Satpol PP Uji", members=[9001], bots=[BACKOFFICE_TOKEN])
+        r = h.resident()
+        await english(r)
+        await full_report(r)
+        await drain(h)
+        report = await h.scalar(select(Report))
+        assert any(report.ticket in (m.text or "") for m in group.messages)
+    finally:
+        await h.app.stop()
+        await h.emu.stop()
