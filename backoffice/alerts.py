@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.keyboards import alert_keyboard
-from core.dispatch import nearby_open_reports
+from core.dispatch import nearby_for
 from core.draft import AGE_GROUP_LABELS, PEOPLE_COUNT_LABELS, AgeGroup, PeopleCount
 from core.i18n import Translator, translator
 from core.region import RegionConfig
@@ -32,7 +32,7 @@ async def alert_text(session: AsyncSession, region: RegionConfig, report: Report
         f"Desa/Kel. {report.desa}" if report.desa else "",
         tr.plain("outside the region") if report.outside_region else "",
     ] if p)
-    near = await nearby_open_reports(session, report)
+    near = await nearby_for(session, region, report)
     lines = [
         ("🚨 " if report.urgent else "🆕 ") + f"<b>{esc(report.ticket)}</b> · {esc(category.label.get(tr.lang))}",
         tr("<b>Place:</b> {v}", v=place or "-"),

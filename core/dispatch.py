@@ -19,8 +19,6 @@ from core.outbox import PRIORITY_BULK, enqueue
 from core.region import RegionConfig
 from db.models import Report
 
-NEARBY_METRES = 300
-NEARBY_WINDOW = timedelta(hours=24)
 ALERT_PRIORITY = PRIORITY_BULK - 5  # ahead of summaries, behind a resident's own receipt
 
 
@@ -33,8 +31,8 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-async def nearby_open_reports(session: AsyncSession, report: Report, *, metres: float = NEARBY_METRES,
-                              window: timedelta = NEARBY_WINDOW) -> list[Report]:
+async def nearby_open_reports(session: AsyncSession, report: Report, *, metres: float,
+                              window: timedelta) -> list[Report]:
     """Open reports of the same category near this one, newest first.
 
     A bounding-box and time-window pre-filter keeps this a short index range scan, however many
@@ -69,6 +67,12 @@ def _alert_rows(session: AsyncSession, *, chat_id: int, report: Report, now: dat
         enqueue(session, bot="backoffice", chat_id=chat_id, method="render",
                 payload={"render": "alert_location", "report_id": report.id}, now=now,
                 priority=ALERT_PRIORITY, report_id=report.id)
+
+
+async def nearby_for(session: AsyncSession, region: RegionConfig, report: Report) -> list[Report]:
+    """Nearby open reports within the region config's distance and time window."""
+    return await nearby_open_reports(session, report, metres=region.limits.nearby_metres,
+                                     window=timedelta(hours=region.limits.nearby_hours))
 
 
 async def queue_alerts(session: AsyncSession, *, region: RegionConfig, report: Report, now: datetime,

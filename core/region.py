@@ -133,6 +133,7 @@ class Category(_Model):
     informed: list[str] = []  # agency codes told about the report
     response_minutes: int = Field(gt=0)  # target time to acknowledge
     urgent_response_minutes: int = Field(gt=0)  # target when the reporter marks it urgent
+    close_hours: int = Field(24, gt=0)  # target time from acknowledgement to closure
     emoji: str = ""
     source: str = ""  # legal source of the criteria
 
@@ -264,6 +265,10 @@ class Limits(_Model):
     info_max_chars: int = Field(1000, gt=0, le=4000)
     max_photos: int = Field(3, ge=0, le=10)
     draft_ttl_hours: int = Field(72, gt=0)
+    # A new report this close (metres) and recent (hours) to an open one of the same category is
+    # linked to it as a likely duplicate.
+    nearby_metres: int = Field(300, gt=0, le=5000)
+    nearby_hours: int = Field(24, gt=0, le=168)
 
     @model_validator(mode="after")
     def _check(self) -> Limits:

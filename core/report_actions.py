@@ -20,8 +20,6 @@ from core.region import RegionConfig
 from db.models import AuditEvent, Officer, Report, ReportPhoto, Reporter
 
 ACKNOWLEDGEABLE = (ReportState.BARU, ReportState.DIALIHKAN)
-# How long a claimed report may stay open before it is overdue, when the category says nothing.
-DEFAULT_CLOSE_TARGET = timedelta(hours=24)
 
 
 class ActionRefused(Exception):
@@ -102,7 +100,7 @@ async def acknowledge(session: AsyncSession, *, clock: Clock, region: RegionConf
     one UPDATE succeeds, the other is told who has it."""
     report = await _load(session, report_id, officer, write=True)
     now = clock.now()
-    close_due = now + DEFAULT_CLOSE_TARGET
+    close_due = now + timedelta(hours=region.category(report.category).close_hours)
     claimed = await session.execute(
         update(Report)
         .where(Report.id == report_id, Report.state.in_(list(ACKNOWLEDGEABLE)), Report.owner_id.is_(None))
@@ -348,7 +346,7 @@ async def reassign(session: AsyncSession, *, clock: Clock, region: RegionConfig,
     report.owner_id, report.updated_at = target.id, now
     if report.state in ACKNOWLEDGEABLE:
         report.state, report.acknowledged_at = ReportState.DITERIMA, now
-        report.close_due_at = now + DEFAULT_CLOSE_TARGET
+        report.close_due_at = now + timedelta(hours=region.category(report.category).close_hours)
     _audit(session, report, officer, now, "reassigned", previous, report.state, None,
            from_officer=previous_owner, to_officer=target.id)
     if target.chat_id is not None:

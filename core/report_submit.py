@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
-from core.dispatch import nearby_open_reports, queue_alerts
+from core.dispatch import nearby_for, queue_alerts
 from core.draft import ReportDraft
 from core.i18n import translator
 from core.lifecycle import ReportState
@@ -116,7 +116,7 @@ async def submit_report(
     )
     session.add(report)
     await session.flush()
-    near = await nearby_open_reports(session, report)
+    near = await nearby_for(session, region, report)
     if near:
         report.near_report_id = near[0].id
     for photo in draft.photos:

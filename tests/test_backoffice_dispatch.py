@@ -356,3 +356,18 @@ async def test_supervisor_reassigns_and_reopens_officer_cannot(h):
     assert any("reopened" in t for t in r.texts())
     events = [e.action for e in await h.rows(select(AuditEvent).where(AuditEvent.report_id == report.id))]
     assert events[-3:] == ["reassigned", "rejected", "reopened"]
+
+
+async def test_auditor_reads_but_cannot_act(h):
+    await h.officer(9001, "Budi", areas=["Alpha"])
+    auditor = await h.officer(9010, "Inspektorat", role="auditor")
+    r = h.resident()
+    await english(r)
+    await full_report(r)
+    report = await h.scalar(select(Report))
+    detail = await auditor.say(f"/lapor {report.ticket}")
+    assert report.ticket in detail.text and not detail.buttons
+    from backoffice.keyboards import OA, OfficerCb
+    await auditor.tap_data(OfficerCb(action=OA.ACK, report=report.id).pack())
+    assert any("only read" in t for t in auditor.user.callback_answers)
+    assert (await h.scalar(select(Report))).state == "baru"
