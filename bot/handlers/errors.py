@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 
 
 async def _translator_for(data: dict) -> Translator:
-    """The resident's language, looked up again: errors are handled outside the middleware that
-    set it. The session may be broken by the very error, hence the rollback and the fallback."""
+    """The resident's language, looked up again: aiogram handles errors outside every other outer
+    middleware, so the per-update session is already closed here. Using it reopens a connection,
+    which must be handed back (close); the error itself may have broken it, hence the fallback."""
     region = data.get("region")
     fallback = translator(region.region.default_language if region else "id")
     user, session = data.get("event_from_user"), data.get("session")
@@ -32,6 +33,8 @@ async def _translator_for(data: dict) -> Translator:
             select(Reporter.language).where(Reporter.telegram_id == user.id))).scalar_one_or_none()
     except Exception:
         return fallback
+    finally:
+        await session.close()
     return translator(language) if language else fallback
 
 
