@@ -13,11 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.keyboards import alert_keyboard
 from core.dispatch import nearby_for
-from core.draft import AGE_GROUP_LABELS, PEOPLE_COUNT_LABELS, AgeGroup, PeopleCount
+from core.draft import (
+    AGE_GROUP_LABELS,
+    PEOPLE_COUNT_LABELS,
+    REPORTER_TYPE_LABELS,
+    AgeGroup,
+    PeopleCount,
+    ReporterType,
+)
 from core.i18n import Translator, translator
 from core.region import RegionConfig
 from core.report_actions import owner_name
-from db.models import Officer, Report, ReportPhoto
+from db.models import Officer, Report, ReportPhoto, Reporter
 
 
 def esc(text: str | None) -> str:
@@ -49,6 +56,12 @@ async def alert_text(session: AsyncSession, region: RegionConfig, report: Report
     ]
     if report.urgent:
         lines.append(tr("⚠️ <b>URGENT:</b> the reporter says someone is in danger now."))
+    if not report.anonymous:
+        # The resident chose to let officers see their name; contact still goes through the bot.
+        reporter = await session.get(Reporter, report.reporter_id)
+        if reporter is not None and reporter.display_name:
+            lines.append(tr("<b>Reporter:</b> {name} ({kind}; agreed to be named)", name=reporter.display_name,
+                            kind=tr.plain(REPORTER_TYPE_LABELS[ReporterType(report.reporter_type)])))
     if near:
         lines.append(tr("🔁 Earlier open reports nearby: {n} (latest {ticket})", n=len(near), ticket=near[0].ticket))
     if report.owner_id is not None:

@@ -4,9 +4,20 @@ from __future__ import annotations
 from aiogram import Router
 
 from backoffice.handlers import alert_actions, queue, start, work
+from core.i18n import N_
 
 
 def router() -> Router:
     root = Router(name="backoffice")
     root.include_routers(start.router(), queue.router(), alert_actions.router(), work.router())
     return root
+
+
+# The officers' command menu, set per language at start-up.
+BOT_COMMANDS = [
+    ("antrian", N_("Open reports of my agency")),
+    ("tugas", N_("Reports I hold")),
+    ("terlambat", N_("Overdue reports (supervisors)")),
+    ("lapor", N_("One report and its history: /lapor TICKET")),
+    ("bantuan", N_("Help")),
+]

@@ -26,7 +26,7 @@ class ReporterMiddleware(BaseMiddleware):
         region = data["region"]
         reporter = await ensure_reporter(
             data["session"], telegram_id=user.id, chat_id=chat.id, now=data["clock"].now(),
-            language=region.region.default_language,
+            language=region.region.default_language, display_name=user.full_name,
         )
         data["reporter"] = reporter
         data["tr"] = translator(reporter.language)

@@ -27,13 +27,16 @@ def _info(r: Reporter, is_new: bool = False) -> ReporterInfo:
 
 
 async def ensure_reporter(
-    session: AsyncSession, *, telegram_id: int, chat_id: int, now: datetime, language: str
+    session: AsyncSession, *, telegram_id: int, chat_id: int, now: datetime, language: str,
+    display_name: str | None = None,
 ) -> ReporterInfo:
     """Finds the resident, registering them on first contact. A read on every update, a write
     only the first time or when they come back after blocking the bot."""
     row = (await session.execute(select(Reporter).where(Reporter.telegram_id == telegram_id))).scalar_one_or_none()
     if row is None:
-        row = Reporter(telegram_id=telegram_id, chat_id=chat_id, language=language, created_at=now)
+        # The name is shown to officers only on reports where the resident allowed it.
+        row = Reporter(telegram_id=telegram_id, chat_id=chat_id, language=language, created_at=now,
+                       display_name=(display_name or "")[:128] or None)
         session.add(row)
         try:
             await session.commit()

@@ -167,16 +167,18 @@ class App:
             self._start_scheduler()
 
     async def _set_commands(self) -> None:
-        try:
-            for lang in LANGUAGES:
-                tr = translator(lang)
-                commands = [BotCommand(command=c, description=tr.plain(d)) for c, d in citizen.BOT_COMMANDS]
-                await self.citizen.bot.set_my_commands(commands, language_code=lang)
-            tr = translator(self.region.region.default_language)
-            await self.citizen.bot.set_my_commands(
-                [BotCommand(command=c, description=tr.plain(d)) for c, d in citizen.BOT_COMMANDS])
-        except Exception as exc:  # the menu is a nicety; the bot works without it
-            log.warning("could not set the command menu: %s", exc)
+        menus = [(self.citizen, citizen.BOT_COMMANDS)]
+        if self.backoffice is not None:
+            menus.append((self.backoffice, backoffice.BOT_COMMANDS))
+        default = self.region.region.default_language
+        for runtime, commands in menus:
+            try:
+                for lang in (*LANGUAGES, None):  # None: users whose language has no menu of its own
+                    tr = translator(lang or default)
+                    await runtime.bot.set_my_commands(
+                        [BotCommand(command=c, description=tr.plain(d)) for c, d in commands], language_code=lang)
+            except Exception as exc:  # the menu is a nicety; the bots work without it
+                log.warning("could not set the %s command menu: %s", runtime.name, exc)
 
     async def run_escalations(self) -> int:
         async with self.sessionmaker() as session:

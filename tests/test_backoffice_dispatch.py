@@ -371,3 +371,22 @@ async def test_auditor_reads_but_cannot_act(h):
     await auditor.tap_data(OfficerCb(action=OA.ACK, report=report.id).pack())
     assert any("only read" in t for t in auditor.user.callback_answers)
     assert (await h.scalar(select(Report))).state == "baru"
+
+
+async def test_reporter_name_only_when_allowed_and_fallback_to_all_officers(h):
+    # Nobody covers Alpha: the agency's officer covering Beta gets the alert rather than nobody.
+    beta = await h.officer(9003, "Joko", areas=["Beta"])
+    r = h.resident(5001, "Siti")
+    await english(r)
+    await full_report(r)  # anonymous
+    named = h.resident(5002, "Rina")
+    await english(named)
+    from tests.flows import report_until
+    await report_until(named, "anonymous")
+    await named.tap("Officers may see my name")
+    await named.tap("Send report")
+    reports = await h.rows(select(Report).order_by(Report.id))
+    first = next(m for m in beta.user.messages if m.text and reports[0].ticket in m.text)
+    second = next(m for m in beta.user.messages if m.text and reports[1].ticket in m.text)
+    assert "Siti" not in first.text
+    assert "Rina" in second.text
