@@ -9,7 +9,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from aiogram import Bot, Dispatcher
+from aiogram import BaseMiddleware, Bot, Dispatcher, Router
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -50,31 +50,28 @@ def make_bot(token: str, api_url: str | None, *, retry: bool) -> Bot:
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
-def build_citizen_dispatcher(
-    *, storage: BaseStorage, sessionmaker: async_sessionmaker[AsyncSession], region: RegionConfig,
-    clock: Clock, on_update_done=None,
+def build_dispatcher(
+    *, who: BaseMiddleware, router: Router, storage: BaseStorage,
+    sessionmaker: async_sessionmaker[AsyncSession], region: RegionConfig, clock: Clock, on_update_done=None,
 ) -> Dispatcher:
+    """A bot's dispatcher: a session per update, then `who` (the resident, or the officer) resolved
+    before any filter, then the bot's routers."""
     dp = Dispatcher(storage=storage, region=region, clock=clock)
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after=on_update_done))
-    dp.message.outer_middleware(ReporterMiddleware())
-    dp.callback_query.outer_middleware(ReporterMiddleware())
+    dp.message.outer_middleware(who)
+    dp.callback_query.outer_middleware(who)
     # Every button press is answered (the spinner stops) even when a handler shows no toast.
     dp.callback_query.middleware(CallbackAnswerMiddleware())
-    dp.include_router(citizen.router())
+    dp.include_router(router)
     return dp
 
 
-def build_backoffice_dispatcher(
-    *, storage: BaseStorage, sessionmaker: async_sessionmaker[AsyncSession], region: RegionConfig,
-    clock: Clock, on_update_done=None,
-) -> Dispatcher:
-    dp = Dispatcher(storage=storage, region=region, clock=clock)
-    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after=on_update_done))
-    dp.message.outer_middleware(OfficerMiddleware())
-    dp.callback_query.outer_middleware(OfficerMiddleware())
-    dp.callback_query.middleware(CallbackAnswerMiddleware())
-    dp.include_router(backoffice.router())
-    return dp
+def build_citizen_dispatcher(**kwargs) -> Dispatcher:
+    return build_dispatcher(who=ReporterMiddleware(), router=citizen.router(), **kwargs)
+
+
+def build_backoffice_dispatcher(**kwargs) -> Dispatcher:
+    return build_dispatcher(who=OfficerMiddleware(), router=backoffice.router(), **kwargs)
 
 
 @dataclass

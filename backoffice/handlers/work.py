@@ -2,6 +2,8 @@
 and handing it over to another agency with a reason. The services decide; this only asks."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -133,16 +135,16 @@ def router() -> Router:
         await _ask_note(callback.message, state, tr, (await state.get_data())["report"])
 
     @r.callback_query(WorkFlow.note, OfficerCb.filter(F.action == OA.SKIP))
-    async def skip_note(callback: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer,
+    async def skip_note(callback: CallbackQuery, state: FSMContext,
                         officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
                         clock: Clock) -> None:
         await callback.message.edit_reply_markup(reply_markup=None)
-        await _close(callback.message, state, callback_answer, officer, tr, region, session, clock, note=None)
+        await _close(callback.message, state, officer, tr, region, session, clock, note=None)
 
     @r.message(WorkFlow.note, F.text)
     async def got_note(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
                        region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
-        await _close(message, state, None, officer, tr, region, session, clock, note=message.text.strip()[:REASON_MAX])
+        await _close(message, state, officer, tr, region, session, clock, note=message.text.strip()[:REASON_MAX])
 
     # --- reject ---------------------------------------------------------------------------
     @r.callback_query(OfficerCb.filter(F.action == OA.REJECT))
@@ -158,15 +160,12 @@ def router() -> Router:
     @r.message(WorkFlow.reject_reason, F.text)
     async def got_reject_reason(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
                                 region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
-        data = await state.get_data()
-        await state.clear()
-        try:
+        async def act(data: dict) -> str:
             result = await reject_report(session, clock=clock, region=region, officer=officer,
                                          report_id=data["report"], reason=message.text.strip()[:REASON_MAX])
-        except ActionRefused as exc:
-            await message.answer(tr.plain(exc.reason, **exc.args_))
-            return
-        await message.answer(tr("⛔ {ticket} rejected; the reporter is told.", ticket=result.ticket))
+            return tr("⛔ {ticket} rejected; the reporter is told.", ticket=result.ticket)
+
+        await _finish(message, state, tr, act)
 
     # --- hand over ------------------------------------------------------------------------
     @r.callback_query(OfficerCb.filter(F.action == OA.HANDOVER))
@@ -195,16 +194,13 @@ def router() -> Router:
     @r.message(WorkFlow.handover_reason, F.text)
     async def got_handover_reason(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
                                   region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
-        data = await state.get_data()
-        await state.clear()
-        try:
+        async def act(data: dict) -> str:
             result = await hand_over(session, clock=clock, region=region, officer=officer, report_id=data["report"],
                                      to_agency=data["to"], reason=message.text.strip()[:REASON_MAX])
-        except ActionRefused as exc:
-            await message.answer(tr.plain(exc.reason, **exc.args_))
-            return
-        await message.answer(tr("🔀 {ticket} handed over to {agency}.", ticket=result.ticket,
-                                agency=region.agency(data["to"]).short.get(tr.lang)))
+            return tr("🔀 {ticket} handed over to {agency}.", ticket=result.ticket,
+                      agency=region.agency(data["to"]).short.get(tr.lang))
+
+        await _finish(message, state, tr, act)
 
     # --- ask the reporter, internal note -----------------------------------------------------
     @r.callback_query(OfficerCb.filter(F.action.in_({OA.ASK, OA.NOTE})))
@@ -280,15 +276,13 @@ def router() -> Router:
         if ticket is None:
             await message.answer(tr("Please type a ticket like <code>PSR-2611-0042</code>."))
             return
-        data = await state.get_data()
-        await state.clear()
-        try:
+
+        async def act(data: dict) -> str:
             result = await mark_duplicate(session, clock=clock, region=region, officer=officer,
                                           report_id=data["report"], of_ticket=ticket)
-        except ActionRefused as exc:
-            await message.answer(tr.plain(exc.reason, **exc.args_))
-            return
-        await message.answer(tr("🔗 {ticket} merged into {other}.", ticket=result.ticket, other=ticket))
+            return tr("🔗 {ticket} merged into {other}.", ticket=result.ticket, other=ticket)
+
+        await _finish(message, state, tr, act)
 
     # --- supervisors: reopen, reassign ------------------------------------------------------
     @r.callback_query(OfficerCb.filter(F.action == OA.REOPEN))
@@ -356,6 +350,19 @@ def router() -> Router:
     return r
 
 
+async def _finish(message: Message, state: FSMContext, tr: Translator,
+                  act: Callable[[dict], Awaitable[str]]) -> None:
+    """Ends the conversation and runs the service; the officer reads its result or its refusal."""
+    data = await state.get_data()
+    await state.clear()
+    try:
+        text = await act(data)
+    except ActionRefused as exc:
+        await message.answer(tr.plain(exc.reason, **exc.args_))
+        return
+    await message.answer(text)
+
+
 async def _ask_note(message: Message, state: FSMContext, tr: Translator, report_id: int) -> None:
     await state.set_state(WorkFlow.note)
     await message.answer(tr("Add a closing note for the file (optional)."),
@@ -363,16 +370,13 @@ async def _ask_note(message: Message, state: FSMContext, tr: Translator, report_
                              [btn(tr.plain("Skip"), OA.SKIP, report_id)], _cancel_row(tr, report_id)]))
 
 
-async def _close(message: Message, state: FSMContext, callback_answer: CallbackAnswer | None, officer: OfficerInfo,
-                 tr: Translator, region: RegionConfig, session: AsyncSession, clock: Clock, note: str | None) -> None:
-    data = await state.get_data()
-    await state.clear()
-    try:
+async def _close(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator, region: RegionConfig,
+                 session: AsyncSession, clock: Clock, note: str | None) -> None:
+    async def act(data: dict) -> str:
         result = await close_report(session, clock=clock, region=region, officer=officer, report_id=data["report"],
                                     outcome=data["outcome"], persons=data.get("persons"),
                                     from_outside=data.get("from_outside"), note=note,
                                     breakdown=data.get("breakdown"))
-    except ActionRefused as exc:
-        await message.answer(tr.plain(exc.reason, **exc.args_))
-        return
-    await message.answer(tr("✅ {ticket} closed; the reporter is told and asked for a rating.", ticket=result.ticket))
+        return tr("✅ {ticket} closed; the reporter is told and asked for a rating.", ticket=result.ticket)
+
+    await _finish(message, state, tr, act)
