@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from backoffice.handlers import alert_actions, queue, start, work
+from backoffice.handlers import alert_actions, queue, start, summary, work
 from core.i18n import N_
 
 
 def router() -> Router:
     root = Router(name="backoffice")
-    root.include_routers(start.router(), queue.router(), alert_actions.router(), work.router())
+    root.include_routers(start.router(), queue.router(), summary.router(), alert_actions.router(), work.router())
     return root
 
 
@@ -19,5 +19,6 @@ BOT_COMMANDS = [
     ("tugas", N_("Reports I hold")),
     ("terlambat", N_("Overdue reports (supervisors)")),
     ("lapor", N_("One report and its history: /lapor TICKET")),
+    ("ringkasan", N_("Summary now: /ringkasan hari|minggu|bulan (supervisors)")),
     ("bantuan", N_("Help")),
 ]

@@ -162,6 +162,39 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return asyncio.run(_audit_export(args, _settings()))
 
 
+async def _summary(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import date
+
+    from core.i18n import translator
+    from core.summary import Period, compute, render, window
+    from db import migrate
+    from db.engine import create_engine, create_sessionmaker
+
+    region = load_region_config(settings.region_config)
+    await migrate.upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            win = window(region, Period(args.period), date.fromisoformat(args.date))
+            summary = await compute(session, region, win)
+    finally:
+        await engine.dispose()
+    print(render(summary, region, translator(args.language or region.region.default_language)))
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    if not args.print:
+        print("lapor: sending summaries to subscribers comes with /langganan; use --print for now",
+              file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_summary(args, _settings()))
+    except (RegionConfigError, ValueError) as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        return 2
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lapor", description="Lapor PMKS: Telegram reporting channel for PMKS")
     sub = p.add_subparsers(dest="command", required=True)
@@ -193,6 +226,14 @@ def parser() -> argparse.ArgumentParser:
     disable = osub.add_parser("disable", help="an officer leaves: their buttons stop working at once")
     disable.add_argument("officer_id", type=int)
     officer.set_defaults(func=cmd_officer)
+    summary = sub.add_parser("summary", help="supervisors' summaries")
+    ssub = summary.add_subparsers(dest="summary_command", required=True)
+    send = ssub.add_parser("send", help="the summary of any period (--print writes it out)")
+    send.add_argument("--period", choices=["daily", "weekly", "monthly"], default="daily")
+    send.add_argument("--date", required=True, help="a local date inside the period, YYYY-MM-DD")
+    send.add_argument("--print", action="store_true", help="print the text instead of sending it")
+    send.add_argument("--language", choices=["id", "en"], default=None)
+    summary.set_defaults(func=cmd_summary)
     audit = sub.add_parser("audit", help="the append-only audit log")
     asub = audit.add_subparsers(dest="audit_command", required=True)
     export = asub.add_parser("export", help="write the audit log as CSV")

@@ -1,0 +1,254 @@
+"""Supervisors' summaries: what happened in a period (a local day, week or month), per agency and
+in total, as plain figures and as a text that fits one Telegram message.
+
+Periods are local dates of the region (a WIB day starts at 17:00 UTC the day before). Every
+query is bounded by the period through an index on a timestamp, so a summary costs the same
+whatever the history holds.
+"""
+from __future__ import annotations
+
+import html
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from enum import StrEnum
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.i18n import Translator
+from core.lifecycle import OPEN_STATES, ReportState
+from core.region import RegionConfig
+from db.models import AuditEvent, DonationPledge, Officer, Report
+
+TEXT_LIMIT = 4096
+
+
+class Period(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+@dataclass(frozen=True)
+class Window:
+    period: Period
+    first_day: date  # local
+    last_day: date  # local, inclusive
+    start: datetime  # UTC, inclusive
+    end: datetime  # UTC, exclusive
+
+    @property
+    def key(self) -> str:
+        """Names the period for "sent once": daily:2026-11-21, weekly:2026-11-16, monthly:2026-11-01."""
+        return f"{self.period.value}:{self.first_day.isoformat()}"
+
+
+def window(region: RegionConfig, period: Period, day: date) -> Window:
+    """The period that contains `day` (a local date)."""
+    if period == Period.DAILY:
+        first, last = day, day
+    elif period == Period.WEEKLY:
+        first = day - timedelta(days=day.weekday())
+        last = first + timedelta(days=6)
+    else:
+        first = day.replace(day=1)
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    tz = region.tz
+    start = datetime.combine(first, time.min, tzinfo=tz).astimezone(timezone.utc)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz).astimezone(timezone.utc)
+    return Window(period, first, last, start, end)
+
+
+def previous_window(region: RegionConfig, period: Period, now: datetime) -> Window:
+    """The last complete period before `now` (what a scheduled summary reports on)."""
+    today = now.astimezone(region.tz).date()
+    current = window(region, period, today)
+    return window(region, period, current.first_day - timedelta(days=1))
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+@dataclass
+class AgencyFigures:
+    received: int = 0
+    acknowledged: int = 0
+    closed: int = 0
+    still_open: int = 0
+    by_category: Counter = field(default_factory=Counter)
+    ack_minutes: list[float] = field(default_factory=list)
+    close_minutes: list[float] = field(default_factory=list)
+
+    @property
+    def ack_median(self) -> float | None:
+        return statistics.median(self.ack_minutes) if self.ack_minutes else None
+
+    @property
+    def ack_p90(self) -> float | None:
+        return _percentile(self.ack_minutes, 90)
+
+    @property
+    def close_median(self) -> float | None:
+        return statistics.median(self.close_minutes) if self.close_minutes else None
+
+    @property
+    def close_p90(self) -> float | None:
+        return _percentile(self.close_minutes, 90)
+
+
+@dataclass
+class Summary:
+    window: Window
+    agencies: dict[str, AgencyFigures]
+    total: AgencyFigures
+    by_kecamatan: Counter
+    overdue: list[tuple[str, str, str]]  # ticket, agency, holder
+    outcomes: Counter  # outcome code -> reports
+    persons_by_outcome: Counter  # outcome code -> persons
+    handed_over: int
+    hotspots: list[tuple[str, int]]
+    ratings: list[int]
+    pledges: Counter  # kind -> count
+
+
+async def compute(session: AsyncSession, region: RegionConfig, win: Window) -> Summary:
+    in_period = and_(Report.created_at >= win.start, Report.created_at < win.end)
+    received = (await session.execute(
+        select(Report.agency, Report.category, Report.kecamatan, Report.desa, Report.latitude, Report.longitude,
+               Report.state).where(in_period))).all()
+    acknowledged = (await session.execute(
+        select(Report.agency, Report.created_at, Report.acknowledged_at)
+        .where(Report.acknowledged_at >= win.start, Report.acknowledged_at < win.end))).all()
+    closed = (await session.execute(
+        select(Report.agency, Report.created_at, Report.closed_at, Report.outcome, Report.persons_count,
+               Report.rating)
+        .where(Report.state == ReportState.SELESAI, Report.closed_at >= win.start, Report.closed_at < win.end))).all()
+
+    agencies: dict[str, AgencyFigures] = defaultdict(AgencyFigures)
+    total = AgencyFigures()
+    by_kecamatan: Counter = Counter()
+    places: Counter = Counter()
+    for agency, category, kecamatan, desa, lat, lon, state in received:
+        for figures in (agencies[agency], total):
+            figures.received += 1
+            figures.by_category[category] += 1
+            if state in OPEN_STATES:
+                figures.still_open += 1
+        by_kecamatan[kecamatan or "-"] += 1
+        if lat is not None:
+            # About 100 m cells: "the same corner" for a resident, coarse enough to group reports.
+            places[f"{lat:.3f}, {lon:.3f}" + (f" (Kec. {kecamatan})" if kecamatan else "")] += 1
+        elif kecamatan:
+            places[f"Kec. {kecamatan}" + (f", {desa}" if desa else "")] += 1
+    for agency, created, acked in acknowledged:
+        minutes = (acked - created).total_seconds() / 60
+        for figures in (agencies[agency], total):
+            figures.acknowledged += 1
+            figures.ack_minutes.append(minutes)
+    outcomes: Counter = Counter()
+    persons: Counter = Counter()
+    ratings: list[int] = []
+    for agency, created, closed_at, outcome, persons_count, rating in closed:
+        minutes = (closed_at - created).total_seconds() / 60
+        for figures in (agencies[agency], total):
+            figures.closed += 1
+            figures.close_minutes.append(minutes)
+        outcomes[outcome or "-"] += 1
+        persons[outcome or "-"] += persons_count or 0
+        if rating:
+            ratings.append(rating)
+
+    late = or_(and_(Report.acknowledged_at.is_(None), Report.response_due_at < win.end),
+               and_(Report.close_due_at.is_not(None), Report.close_due_at < win.end))
+    overdue_rows = (await session.execute(
+        select(Report.ticket, Report.agency, Officer.name).outerjoin(Officer, Officer.id == Report.owner_id)
+        .where(Report.state.in_(list(OPEN_STATES)), Report.created_at < win.end, late)
+        .order_by(Report.response_due_at).limit(10))).all()
+    handed_over = (await session.execute(
+        select(func.count()).select_from(AuditEvent)
+        .where(AuditEvent.action == "handed_over", AuditEvent.at >= win.start, AuditEvent.at < win.end))).scalar_one()
+    pledges = Counter(dict((await session.execute(
+        select(DonationPledge.kind, func.count()).where(DonationPledge.created_at >= win.start,
+                                                        DonationPledge.created_at < win.end)
+        .group_by(DonationPledge.kind))).all()))
+    hotspots = [(place, n) for place, n in places.most_common(5) if n >= 2]
+    return Summary(win, dict(agencies), total, by_kecamatan, [(t, a, n or "-") for t, a, n in overdue_rows],
+                   outcomes, persons, handed_over, hotspots, ratings, pledges)
+
+
+def _minutes(tr: Translator, value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value < 90:
+        return tr.plain("{n} min", n=round(value))
+    return tr.plain("{n} h", n=round(value / 60, 1))
+
+
+def render(summary: Summary, region: RegionConfig, tr: Translator, *, late: bool = False) -> str:
+    """Plain text for one message; sections are dropped from the end if it would not fit."""
+    win = summary.window
+    names = {Period.DAILY: tr.plain("Daily"), Period.WEEKLY: tr.plain("Weekly"), Period.MONTHLY: tr.plain("Monthly")}
+    span = win.first_day.strftime("%d-%m-%Y") if win.first_day == win.last_day else \
+        f"{win.first_day:%d-%m-%Y} – {win.last_day:%d-%m-%Y}"
+    t = summary.total
+    head = [
+        tr("📊 <b>{kind} summary, {region}</b>: {span}", kind=names[win.period], region=region.region.name, span=span),
+    ]
+    if late:
+        head.append(tr("(sent late: the app was not running at the scheduled time)"))
+    head += [
+        tr("Reports received: <b>{received}</b> · acknowledged: {ack} · closed: {closed} · still open: {open}",
+           received=t.received, ack=t.acknowledged, closed=t.closed, open=t.still_open),
+        tr("Time to acknowledge: median {median}, 90% within {p90}",
+           median=_minutes(tr, t.ack_median), p90=_minutes(tr, t.ack_p90)),
+        tr("Time to close: median {median}, 90% within {p90}",
+           median=_minutes(tr, t.close_median), p90=_minutes(tr, t.close_p90)),
+    ]
+    sections: list[list[str]] = [head]
+    agency_lines = [tr("<b>By agency</b>")]
+    for code, f in sorted(summary.agencies.items()):
+        agency_lines.append(tr("• {agency}: received {received}, acknowledged {ack}, closed {closed}, open {open}; "
+                               "acknowledge median {median}",
+                               agency=region.agency(code).short.get(tr.lang), received=f.received, ack=f.acknowledged,
+                               closed=f.closed, open=f.still_open, median=_minutes(tr, f.ack_median)))
+    sections.append(agency_lines)
+    if t.by_category:
+        sections.append([tr("<b>By category</b>")] + [
+            f"• {html.escape(region.category(c).label.get(tr.lang))}: {n}" for c, n in t.by_category.most_common()])
+    if summary.by_kecamatan:
+        sections.append([tr("<b>By kecamatan</b>")] + [
+            " · ".join(f"{html.escape(k)} {n}" for k, n in summary.by_kecamatan.most_common(12))])
+    if summary.outcomes:
+        lines = [tr("<b>Outcomes</b> (persons handled: {n}; handed over to another agency: {h})",
+                    n=sum(summary.persons_by_outcome.values()), h=summary.handed_over)]
+        for code, n in summary.outcomes.most_common():
+            label = next((o.label.get(tr.lang) for a in region.agencies for o in a.outcomes if o.code == code), code)
+            lines.append(tr("• {outcome}: {n} reports, {persons} persons", outcome=label, n=n,
+                            persons=summary.persons_by_outcome[code]))
+        sections.append(lines)
+    if summary.overdue:
+        sections.append([tr("<b>Past their target</b>")] + [
+            tr("• {ticket} ({agency}), held by {name}", ticket=ticket, agency=region.agency(agency).short.get(tr.lang),
+               name=name) for ticket, agency, name in summary.overdue])
+    if summary.hotspots:
+        sections.append([tr("<b>Hotspots</b> (repeated reports, for prevention)")] + [
+            tr("• {place}: {n} reports", place=place, n=n) for place, n in summary.hotspots])
+    extra = []
+    if summary.ratings:
+        extra.append(tr("Reporters' rating: {avg} / 5 from {n} ratings",
+                        avg=round(statistics.mean(summary.ratings), 1), n=len(summary.ratings)))
+    if summary.pledges:
+        extra.append(tr("Donation pledges: {n} (money {money}, goods {goods})", n=sum(summary.pledges.values()),
+                        money=summary.pledges.get("uang", 0), goods=summary.pledges.get("barang", 0)))
+    if extra:
+        sections.append(extra)
+    while len(sections) > 1 and len("\n\n".join("\n".join(s) for s in sections)) > TEXT_LIMIT:
+        sections.pop()
+    return "\n\n".join("\n".join(s) for s in sections)
