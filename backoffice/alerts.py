@@ -3,10 +3,11 @@ the report as it is then: already taken by someone, say)."""
 from __future__ import annotations
 
 import html
+from datetime import date
 from typing import Any
 
 from aiogram import Bot
-from aiogram.methods import SendLocation, SendMessage, SendPhoto, TelegramMethod
+from aiogram.methods import SendDocument, SendLocation, SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,9 +22,12 @@ from core.draft import (
     PeopleCount,
     ReporterType,
 )
+from core.charts import summary_chart
+from core.exports import workbook
 from core.i18n import Translator, translator
 from core.region import RegionConfig
 from core.report_actions import owner_name
+from core.summary import Period, window
 from db.models import Officer, Report, ReportPhoto, Reporter
 
 
@@ -77,12 +81,14 @@ class AlertRenderer:
         self.citizen_bot = citizen_bot
 
     async def __call__(self, session: AsyncSession, chat_id: int, payload: dict[str, Any]) -> TelegramMethod | None:
-        report = await session.get(Report, payload["report_id"])
-        if report is None:
-            return None
         officer = (await session.execute(select(Officer).where(Officer.chat_id == chat_id))).scalars().first()
         tr = translator(officer.language if officer else self.region.region.default_language)
         kind = payload["render"]
+        if kind.startswith("summary_"):
+            return await self._summary_attachment(session, chat_id, payload, tr)
+        report = await session.get(Report, payload["report_id"])
+        if report is None:
+            return None
         if kind == "alert":
             markup: InlineKeyboardMarkup = alert_keyboard(tr, report)
             return SendMessage(chat_id=chat_id, text=await alert_text(session, self.region, report, tr),
@@ -101,4 +107,17 @@ class AlertRenderer:
             data = await self.citizen_bot.download_file(file.file_path)
             return SendPhoto(chat_id=chat_id, photo=BufferedInputFile(data.read(), filename=f"{report.ticket}.jpg"),
                              caption=f"{esc(report.ticket)} · {index + 1}/{len(photos)}")
+        return None
+
+    async def _summary_attachment(self, session: AsyncSession, chat_id: int, payload: dict[str, Any],
+                                  tr: Translator) -> TelegramMethod | None:
+        win = window(self.region, Period(payload["period"]), date.fromisoformat(payload["first_day"]))
+        name = f"{self.region.region.code}-{win.key.replace(':', '-')}"
+        if payload["render"] == "summary_chart":
+            png = await summary_chart(session, self.region, win, tr.lang)
+            return SendPhoto(chat_id=chat_id, photo=BufferedInputFile(png, filename=f"{name}.png"))
+        if payload["render"] == "summary_xlsx":
+            data = await workbook(session, self.region, win.start, win.end)
+            return SendDocument(chat_id=chat_id, document=BufferedInputFile(data, filename=f"{name}.xlsx"),
+                                caption=tr("Reports of the period and their history (Excel)."))
         return None

@@ -9,7 +9,8 @@ from core.i18n import N_
 
 def router() -> Router:
     root = Router(name="backoffice")
-    root.include_routers(start.router(), queue.router(), summary.router(), alert_actions.router(), work.router())
+    root.include_routers(start.router(), queue.router(), summary.router(), summary.subscriptions_router(),
+                        alert_actions.router(), work.router())
     return root
 
 
@@ -20,5 +21,6 @@ BOT_COMMANDS = [
     ("terlambat", N_("Overdue reports (supervisors)")),
     ("lapor", N_("One report and its history: /lapor TICKET")),
     ("ringkasan", N_("Summary now: /ringkasan hari|minggu|bulan (supervisors)")),
+    ("langganan", N_("Choose your scheduled summaries (supervisors)")),
     ("bantuan", N_("Help")),
 ]

@@ -94,6 +94,7 @@ class KecamatanPlacer:
         self.tolerance_km = float(tolerance_km)
         polygons = list(polygons or [])
         self._names: list[str] = [n for n, _ in polygons]
+        self._lonlat = [g for _, g in polygons]  # as given, for drawing outlines
         if len(set(self._names)) != len(self._names):
             raise ValueError("kecamatan names in a placer must be unique")
         self._tree: STRtree | None = None
@@ -109,6 +110,15 @@ class KecamatanPlacer:
             self._geoms = shapely.transform(geoms, lambda c: c * scale)
             shapely.prepare(self._geoms)
             self._tree = STRtree(self._geoms)
+
+    def outlines(self) -> list[tuple[list[float], list[float]]]:
+        """Exterior rings of every kecamatan, as (longitudes, latitudes): for maps."""
+        rings = []
+        for geom in self._lonlat:
+            for polygon in getattr(geom, "geoms", [geom]):
+                xs, ys = polygon.exterior.xy
+                rings.append((list(xs), list(ys)))
+        return rings
 
     # ---- constructors -------------------------------------------------------------------
 

@@ -308,6 +308,26 @@ class Privacy(_Model):
         return self
 
 
+class Summaries(_Model):
+    """When scheduled summaries go out: cron expressions (minute hour day month day-of-week) in the
+    region's timezone."""
+
+    daily: str = "0 7 * * *"
+    weekly: str = "0 7 * * mon"
+    monthly: str = "0 7 1 * *"
+
+    @field_validator("daily", "weekly", "monthly")
+    @classmethod
+    def _check_cron(cls, v: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(v)
+        except ValueError as exc:
+            raise PydanticCustomError("cron", "not a valid cron expression: {error}", {"error": str(exc)}) from None
+        return v
+
+
 class Donations(_Model):
     enabled: bool = True
     agency: str = "dinsos"  # pledges are routed to this agency (BAB V: through Dinas Sosial)
@@ -322,6 +342,7 @@ class RegionConfig(_Model):
     emergency: list[EmergencyNumber] = Field(min_length=1)
     privacy: Privacy = Field(default_factory=Privacy)
     donations: Donations = Field(default_factory=Donations)
+    summaries: Summaries = Field(default_factory=Summaries)
 
     _source_path: Path | None = PrivateAttr(default=None)
     _placer: KecamatanPlacer | None = PrivateAttr(default=None)

@@ -304,3 +304,24 @@ class RelayQuestion(Base):
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SummarySubscription(Base):
+    """A supervisor's choice of scheduled summaries; no row means the default (all of them)."""
+
+    __tablename__ = "summary_subscriptions"
+
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)  # daily | weekly | monthly
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SummarySend(Base):
+    """One row per period and recipient: a summary goes out once, whatever runs the schedule."""
+
+    __tablename__ = "summary_sends"
+
+    period_key: Mapped[str] = mapped_column(String(24), primary_key=True)  # e.g. daily:2026-11-21
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    late: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from aiogram import BaseMiddleware, Bot, Dispatcher, Router
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -27,6 +28,8 @@ from backoffice.middlewares import OfficerMiddleware
 from bot.middlewares import ReporterMiddleware
 from core.clock import Clock, SystemClock
 from core.escalation import escalate_due
+from core.summary import Period
+from core.summary_sends import catch_up, send_summaries
 from core.officers import mark_officer_unreachable
 from core.reporters import mark_unreachable
 from core.i18n import LANGUAGES, translator
@@ -181,13 +184,36 @@ class App:
         async with self.sessionmaker() as session:
             return await escalate_due(session, region=self.region, now=self.clock.now())
 
+    async def run_summaries(self, period: Period, *, late: bool = False) -> int:
+        async with self.sessionmaker() as session:
+            return await send_summaries(session, region=self.region, period=period, now=self.clock.now(), late=late)
+
+    async def catch_up_summaries(self) -> int:
+        async with self.sessionmaker() as session:
+            return await catch_up(session, region=self.region, now=self.clock.now())
+
     def _start_scheduler(self) -> None:
         # Schedules live in memory per instance (APScheduler's FAQ: a job store is not shared);
         # each job is idempotent in the database, so two instances never double a message.
         self.scheduler = AsyncIOScheduler(timezone=self.region.region.timezone)
         self.scheduler.add_job(self._escalation_tick, "interval", minutes=1, id="escalations",
                                max_instances=1, coalesce=True, misfire_grace_time=60)
+        for period in Period:
+            cron = getattr(self.region.summaries, period.value)
+            self.scheduler.add_job(self._summary_tick, CronTrigger.from_crontab(cron, timezone=self.region.tz),
+                                   args=[period], id=f"summary-{period.value}", max_instances=1, coalesce=True,
+                                   misfire_grace_time=300)
+        # Summaries owed while the app was down go out now, marked late.
+        self.scheduler.add_job(self._summary_tick, args=[None], id="summary-catch-up")
         self.scheduler.start()
+
+    async def _summary_tick(self, period: Period | None) -> None:
+        try:
+            queued = await (self.catch_up_summaries() if period is None else self.run_summaries(period))
+            if queued and self.backoffice is not None:
+                self.backoffice.worker.wake()
+        except Exception:  # logged; a missed run is caught up at the next start
+            log.exception("summary run failed")
 
     async def _escalation_tick(self) -> None:
         try:

@@ -170,24 +170,63 @@ async def _summary(args: argparse.Namespace, settings: Settings) -> int:
     from db import migrate
     from db.engine import create_engine, create_sessionmaker
 
+    from core.clock import SystemClock
+    from core.summary_sends import send_summaries
+
     region = load_region_config(settings.region_config)
     await migrate.upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session:
             win = window(region, Period(args.period), date.fromisoformat(args.date))
-            summary = await compute(session, region, win)
+            if args.print:
+                summary = await compute(session, region, win)
+                print(render(summary, region, translator(args.language or region.region.default_language)))
+                return 0
+            # Queued in the outbox: the running app delivers it; each subscriber gets it once.
+            queued = await send_summaries(session, region=region, period=Period(args.period),
+                                          now=SystemClock().now(), reference=win.end)
     finally:
         await engine.dispose()
-    print(render(summary, region, translator(args.language or region.region.default_language)))
+    print(f"{win.key}: queued for {queued} subscriber(s); the running app delivers them")
     return 0
 
 
-def cmd_summary(args: argparse.Namespace) -> int:
-    if not args.print:
-        print("lapor: sending summaries to subscribers comes with /langganan; use --print for now",
-              file=sys.stderr)
+async def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import date, datetime, time, timedelta
+
+    from core.exports import csv_text, workbook
+    from db.engine import create_engine, create_sessionmaker
+
+    region = load_region_config(settings.region_config)
+    start = datetime.combine(date.fromisoformat(args.date_from), time.min, tzinfo=region.tz)
+    end = datetime.combine(date.fromisoformat(args.date_to) + timedelta(days=1), time.min, tzinfo=region.tz)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            if args.format == "xlsx":
+                data = await workbook(session, region, start, end)
+                with open(args.output, "wb") as out:
+                    out.write(data)
+            else:
+                text = await csv_text(session, region, start, end)
+                with open(args.output, "w", encoding="utf-8", newline="") as out:
+                    out.write(text)
+    finally:
+        await engine.dispose()
+    print(f"written {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_export(args, _settings()))
+    except (RegionConfigError, ValueError) as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
         return 2
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_summary(args, _settings()))
     except (RegionConfigError, ValueError) as exc:
@@ -231,9 +270,15 @@ def parser() -> argparse.ArgumentParser:
     send = ssub.add_parser("send", help="the summary of any period (--print writes it out)")
     send.add_argument("--period", choices=["daily", "weekly", "monthly"], default="daily")
     send.add_argument("--date", required=True, help="a local date inside the period, YYYY-MM-DD")
-    send.add_argument("--print", action="store_true", help="print the text instead of sending it")
+    send.add_argument("--print", action="store_true", help="print the text instead of queueing it for subscribers")
     send.add_argument("--language", choices=["id", "en"], default=None)
     summary.set_defaults(func=cmd_summary)
+    export = sub.add_parser("export", help="the reports of a period and their history, as xlsx or csv")
+    export.add_argument("--from", dest="date_from", required=True, help="first local date, YYYY-MM-DD")
+    export.add_argument("--to", dest="date_to", required=True, help="last local date, YYYY-MM-DD (included)")
+    export.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    export.add_argument("--output", "-o", required=True)
+    export.set_defaults(func=cmd_export)
     audit = sub.add_parser("audit", help="the append-only audit log")
     asub = audit.add_subparsers(dest="audit_command", required=True)
     export = asub.add_parser("export", help="write the audit log as CSV")

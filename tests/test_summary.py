@@ -131,3 +131,87 @@ def test_summary_print_from_the_command_line(tmp_path):
                     env=env)
     assert printed.returncode == 0, printed.stderr
     assert "Weekly summary" in printed.stdout and "16-11-2026 – 22-11-2026" in printed.stdout
+
+
+async def test_scheduled_summary_sent_once_with_chart_and_workbook(h):
+    from datetime import datetime as dt
+
+    from core.summary import Period
+    from db.models import Outbox, SummarySend
+
+    supervisor = await h.officer(9005, "Kasatpol", role="supervisor")
+    await h.officer(9001, "Budi", areas=["Alpha"])  # an officer gets no summary
+    from tests.flows import english, full_report
+    r = h.resident()
+    await english(r)
+    await full_report(r)
+    h.clock.set(dt(2026, 11, 30, 0, 5, tzinfo=UTC))  # Monday 07:05 WIB
+    first = await h.app.run_summaries(Period.WEEKLY)
+    # A second instance (or a restart at the scheduled minute) runs the same job: nothing doubles.
+    second = await h.app.run_summaries(Period.WEEKLY)
+    assert (first, second) == (1, 0)
+    assert await h.count(SummarySend) == 1
+    await h.settle()
+    text = next(m for m in supervisor.user.messages if m.text and "Weekly summary" in m.text)
+    assert "23-11-2026 – 29-11-2026" in text.text and "<b>1</b>" in text.html
+    chart = next(m for m in supervisor.user.messages if m.photo_sizes)
+    workbook = next(m for m in supervisor.user.messages if m.document)
+    assert workbook.document["file_name"].endswith(".xlsx")
+    png = h.emu.files[chart.photo_sizes[-1]["file_id"]].data
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    import struct
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (1200, 600)
+    import io
+
+    from openpyxl import load_workbook
+    book = load_workbook(io.BytesIO(h.emu.files[workbook.document["file_id"]].data))
+    tickets = [row[0].value for row in book["Laporan"].iter_rows(min_row=2)]
+    assert len(tickets) == 1 and tickets[0].startswith("UJI-")
+    assert await h.count(Outbox, Outbox.status == "dead") == 0
+
+
+async def test_missed_run_is_sent_late_when_the_app_comes_back(h):
+    from datetime import datetime as dt
+
+    supervisor = await h.officer(9005, "Kasatpol", role="supervisor")
+    h.clock.set(dt(2026, 11, 23, 3, 0, tzinfo=UTC))  # 10:00 WIB: the 07:00 daily run was missed
+    queued = await h.app.catch_up_summaries()
+    assert queued >= 1
+    await h.settle()
+    daily = next(m for m in supervisor.user.messages if m.text and "Daily summary" in m.text)
+    assert "22-11-2026" in daily.text and "sent late" in daily.text
+    assert await h.app.catch_up_summaries() == 0  # nothing owed any more
+
+
+async def test_langganan_switches_a_summary_off(h):
+    from core.summary import Period
+
+    supervisor = await h.officer(9005, "Kasatpol", role="supervisor")
+    choices = await supervisor.say("/langganan")
+    daily_label = next(b for row in choices.buttons for b in row if "Daily" in b)
+    assert daily_label.startswith("✅")
+    after = await supervisor.tap(daily_label)
+    assert next(b for row in after.buttons for b in row if "Daily" in b).startswith("⬜")
+    from datetime import datetime as dt
+    h.clock.set(dt(2026, 11, 23, 0, 5, tzinfo=UTC))
+    assert await h.app.run_summaries(Period.DAILY) == 0
+    assert await h.app.run_summaries(Period.WEEKLY) == 1
+
+
+def test_export_xlsx_and_csv_from_the_command_line(tmp_path):
+    from tests.test_cli import ROOT, lapor
+
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/e.sqlite3",
+           "REGION_CONFIG": str(ROOT / "tests" / "data" / "testregion.toml")}
+    assert lapor("db", "upgrade", env=env).returncode == 0
+    out = tmp_path / "out.xlsx"
+    result = lapor("export", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "xlsx", "-o", str(out),
+                   env=env)
+    assert result.returncode == 0, result.stderr
+    from openpyxl import load_workbook
+    assert load_workbook(out)["Laporan"]["A1"].value == "ticket"
+    csv_out = tmp_path / "out.csv"
+    assert lapor("export", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv", "-o", str(csv_out),
+                 env=env).returncode == 0
+    assert csv_out.read_text().startswith("ticket,")

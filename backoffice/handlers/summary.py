@@ -3,14 +3,17 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
-from core.i18n import Translator
+from core.i18n import N_, Translator
 from core.officers import OfficerInfo
 from core.region import RegionConfig
 from core.summary import Period, compute, render, window
+from core.summary_sends import RECEIVING_ROLES, set_subscription, subscriptions
 
 PERIOD_WORDS = {"hari": Period.DAILY, "day": Period.DAILY, "minggu": Period.WEEKLY, "week": Period.WEEKLY,
                 "bulan": Period.MONTHLY, "month": Period.MONTHLY}
@@ -33,5 +36,43 @@ def router() -> Router:
         today = clock.now().astimezone(region.tz).date()
         summary = await compute(session, region, window(region, period, today))
         await message.answer(render(summary, region, tr))
+
+    return r
+
+
+class SubCb(CallbackData, prefix="sub"):
+    period: Period
+    on: bool
+
+
+PERIOD_LABELS = {Period.DAILY: N_("Daily"), Period.WEEKLY: N_("Weekly"), Period.MONTHLY: N_("Monthly")}
+
+
+async def _subscription_keyboard(session: AsyncSession, officer: OfficerInfo, tr: Translator) -> InlineKeyboardMarkup:
+    chosen = await subscriptions(session, officer.id)
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=("✅ " if chosen[p] else "⬜ ") + tr.plain(PERIOD_LABELS[p]),
+        callback_data=SubCb(period=p, on=not chosen[p]).pack())] for p in Period])
+
+
+def subscriptions_router() -> Router:
+    r = Router(name="backoffice-subscriptions")
+
+    @r.message(Command("langganan", "subscriptions"))
+    async def show(message: Message, officer: OfficerInfo, tr: Translator, session: AsyncSession) -> None:
+        if officer.role not in RECEIVING_ROLES:
+            await message.answer(tr("Only supervisors receive summaries."))
+            return
+        await message.answer(tr("📬 Scheduled summaries you receive (tap to switch):"),
+                             reply_markup=await _subscription_keyboard(session, officer, tr))
+
+    @r.callback_query(SubCb.filter())
+    async def toggle(callback: CallbackQuery, callback_data: SubCb, callback_answer: CallbackAnswer,
+                     officer: OfficerInfo, tr: Translator, session: AsyncSession) -> None:
+        if officer.role not in RECEIVING_ROLES:
+            callback_answer.text, callback_answer.show_alert = tr.plain("Only supervisors receive summaries."), True
+            return
+        await set_subscription(session, officer_id=officer.id, period=callback_data.period, enabled=callback_data.on)
+        await callback.message.edit_reply_markup(reply_markup=await _subscription_keyboard(session, officer, tr))
 
     return r
