@@ -23,7 +23,7 @@ from core.draft import (
     ReporterType,
 )
 from core.charts import summary_chart
-from core.exports import workbook
+from core.exports import csv_text, workbook
 from core.i18n import Translator, translator
 from core.region import RegionConfig
 from core.report_actions import owner_name
@@ -120,4 +120,8 @@ class AlertRenderer:
             data = await workbook(session, self.region, win.start, win.end)
             return SendDocument(chat_id=chat_id, document=BufferedInputFile(data, filename=f"{name}.xlsx"),
                                 caption=tr("Reports of the period and their history (Excel)."))
+        if payload["render"] == "summary_csv":
+            text = await csv_text(session, self.region, win.start, win.end)
+            return SendDocument(chat_id=chat_id, document=BufferedInputFile(text.encode("utf-8"),
+                                                                            filename=f"{name}.csv"))
         return None

@@ -54,7 +54,7 @@ async def summary_chart(session: AsyncSession, region: RegionConfig, win: Window
         min_lon, min_lat, max_lon, max_lat = region.region.bbox
         where.set_xlim(min_lon, max_lon)
         where.set_ylim(min_lat, max_lat)
-    where.set_aspect("equal", adjustable="datalim")
+    where.set_aspect("equal", adjustable="box")
     where.set_title("Lokasi laporan" if lang == "id" else "Report locations")
     where.tick_params(labelsize=6)
     fig.tight_layout()

@@ -73,9 +73,10 @@ async def send_summaries(session: AsyncSession, *, region: RegionConfig, period:
                 priority=PRIORITY_BULK, payload={"render": "summary_chart", "period": period.value,
                                                   "first_day": win.first_day.isoformat()})
         if period in WITH_ATTACHMENTS:
-            enqueue(session, bot="backoffice", chat_id=officer.chat_id, method="render", now=now,
-                    priority=PRIORITY_BULK, payload={"render": "summary_xlsx", "period": period.value,
-                                                      "first_day": win.first_day.isoformat()})
+            for kind in ("summary_xlsx", "summary_csv"):
+                enqueue(session, bot="backoffice", chat_id=officer.chat_id, method="render", now=now,
+                        priority=PRIORITY_BULK, payload={"render": kind, "period": period.value,
+                                                          "first_day": win.first_day.isoformat()})
         queued += 1
     await session.commit()
     return queued

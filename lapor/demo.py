@@ -155,7 +155,7 @@ class Terminal:
 async def _start(region: RegionConfig, database_url: str | None, *, scripted: bool) -> tuple[BotAPIEmulator, App]:
     # A script taps without pausing; in virtual time each tap counts as a person's two-second
     # pause, so Telegram's per-chat limits are judged as they would be for a real resident.
-    emu = BotAPIEmulator(clock=VirtualClock(), think_time=2.0) if scripted else BotAPIEmulator()
+    emu = BotAPIEmulator(clock=VirtualClock(follow_real_time=True), think_time=2.0) if scripted else BotAPIEmulator()
     await emu.start()
     emu.add_bot(DEMO_TOKEN, "lapor_pmks_demo_bot", "Lapor PMKS (demo)")
     if database_url is None:

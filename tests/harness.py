@@ -91,7 +91,8 @@ class Harness:
 
 
 async def make_harness(tmp_path: Path, region_path: Path | None = TEST_REGION) -> Harness:
-    emu = BotAPIEmulator(clock=VirtualClock(), think_time=1.5)
+    # Residents pause 1.5 s between taps (virtual), and the bots' own real-time pacing counts too.
+    emu = BotAPIEmulator(clock=VirtualClock(follow_real_time=True), think_time=1.5)
     await emu.start()
     emu.add_bot(CITIZEN_TOKEN, "lapor_uji_bot", "Lapor PMKS Uji")
     emu.add_bot(BACKOFFICE_TOKEN, "lapor_uji_petugas_bot", "Petugas Lapor PMKS Uji")

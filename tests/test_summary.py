@@ -155,8 +155,8 @@ async def test_scheduled_summary_sent_once_with_chart_and_workbook(h):
     text = next(m for m in supervisor.user.messages if m.text and "Weekly summary" in m.text)
     assert "23-11-2026 – 29-11-2026" in text.text and "<b>1</b>" in text.html
     chart = next(m for m in supervisor.user.messages if m.photo_sizes)
-    workbook = next(m for m in supervisor.user.messages if m.document)
-    assert workbook.document["file_name"].endswith(".xlsx")
+    workbook = next(m for m in supervisor.user.messages if m.document and m.document["file_name"].endswith(".xlsx"))
+    assert any(m.document and m.document["file_name"].endswith(".csv") for m in supervisor.user.messages)
     png = h.emu.files[chart.photo_sizes[-1]["file_id"]].data
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     import struct
@@ -215,3 +215,19 @@ def test_export_xlsx_and_csv_from_the_command_line(tmp_path):
     assert lapor("export", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv", "-o", str(csv_out),
                  env=env).returncode == 0
     assert csv_out.read_text().startswith("ticket,")
+
+
+async def test_workbook_of_a_generated_month_holds_every_report(db, region):
+    import io
+
+    from openpyxl import load_workbook
+
+    from core.exports import workbook
+
+    async with db() as session:
+        await generate_month(session, region)
+        win = window(region, Period.MONTHLY, date(2026, 11, 5))
+        data = await workbook(session, region, win.start, win.end)
+        count = (await session.execute(select(func.count()).select_from(Report))).scalar_one()
+    book = load_workbook(io.BytesIO(data))
+    assert book["Laporan"].max_row - 1 == count == 180

@@ -27,12 +27,19 @@ class MonotonicClock:
 
 
 class VirtualClock:
-    """Time that only moves when told to, so rate-limit tests are exact and never sleep."""
+    """Time that only moves when told to, so rate-limit tests are exact and never sleep.
 
-    def __init__(self, start: float = 1000.0) -> None:
+    With `follow_real_time`, it also moves with the wall clock: a user's think time skips ahead,
+    while a bot that paces itself in real time (one message a second per chat) is judged fairly.
+    """
+
+    def __init__(self, start: float = 1000.0, *, follow_real_time: bool = False) -> None:
         self._now = start
+        self._origin = time.monotonic() if follow_real_time else None
 
     def monotonic(self) -> float:
+        if self._origin is not None:
+            return self._now + (time.monotonic() - self._origin)
         return self._now
 
     def advance(self, seconds: float) -> None:
