@@ -27,7 +27,38 @@ PIN_OUTSIDE = (-8.5, 114.0)
 
 
 def database_url_for(tmp_path: Path) -> str:
-    return os.environ.get("LAPOR_TEST_SQLITE_URL") or f"sqlite+aiosqlite:///{tmp_path}/lapor.sqlite3"
+    """A fresh database per test: a SQLite file, or with TEST_DATABASE_URL (PostgreSQL) a new
+    database on that server, named after the test's temp folder."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite+aiosqlite:///{tmp_path}/lapor.sqlite3"
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base)
+    name = "lapor_t_" + "".join(c if c.isalnum() else "_" for c in tmp_path.name.lower())[-40:]
+    _create_database(url, name)
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _create_database(url, name: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def create() -> None:
+        conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
+                                     password=url.password, database=url.database)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    # Called from sync and async fixtures alike: run on a private loop in a thread.
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, create()).result()
 
 
 @dataclass
