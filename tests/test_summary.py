@@ -231,3 +231,33 @@ async def test_workbook_of_a_generated_month_holds_every_report(db, region):
         count = (await session.execute(select(func.count()).select_from(Report))).scalar_one()
     book = load_workbook(io.BytesIO(data))
     assert book["Laporan"].max_row - 1 == count == 180
+
+
+async def test_two_instances_racing_on_one_database_send_once(h):
+    """Two app instances' schedulers fire at the same minute: each has its own engine and
+    session, they race, and every subscriber is queued exactly one summary."""
+    import asyncio
+    from datetime import datetime as dt
+
+    from core.summary import Period
+    from core.summary_sends import send_summaries
+    from db.engine import create_engine, create_sessionmaker
+    from db.models import Outbox, SummarySend
+
+    for i in range(3):
+        await h.officer(9300 + i, f"Supervisor {i}", role="supervisor")
+    now = dt(2026, 11, 24, 0, 0, tzinfo=UTC)
+    engines = [create_engine(h.database_url) for _ in range(2)]
+    try:
+        async def instance(engine):
+            async with create_sessionmaker(engine)() as session:
+                return await send_summaries(session, region=h.region, period=Period.DAILY, now=now)
+
+        results = await asyncio.gather(*(instance(e) for e in engines))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert sum(results) == 3
+    assert await h.count(SummarySend) == 3
+    texts = await h.rows(select(Outbox).where(Outbox.bot == "backoffice", Outbox.method == "sendMessage"))
+    assert len(texts) == 3 and len({row.chat_id for row in texts}) == 3
