@@ -16,7 +16,8 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -56,10 +57,11 @@ def make_bot(token: str, api_url: str | None, *, retry: bool) -> Bot:
 def build_dispatcher(
     *, who: BaseMiddleware, router: Router, storage: BaseStorage,
     sessionmaker: async_sessionmaker[AsyncSession], region: RegionConfig, clock: Clock, on_update_done=None,
+    events_isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
     """A bot's dispatcher: a session per update, then `who` (the resident, or the officer) resolved
     before any filter, then the bot's routers."""
-    dp = Dispatcher(storage=storage, region=region, clock=clock)
+    dp = Dispatcher(storage=storage, events_isolation=events_isolation, region=region, clock=clock)
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after=on_update_done))
     dp.message.outer_middleware(who)
     dp.callback_query.outer_middleware(who)
@@ -131,7 +133,8 @@ class App:
         worker = OutboxWorker(name=name, bot=sender, sessionmaker=self.sessionmaker, clock=self.clock,
                               rate_per_second=s.outbox_rate_per_second,
                               renderer=renderer(bot) if renderer else None, on_forbidden=on_forbidden)
-        dispatcher = build(storage=SqlStorage(self.sessionmaker, self.clock), sessionmaker=self.sessionmaker,
+        storage, isolation = self._conversation_storage()
+        dispatcher = build(storage=storage, events_isolation=isolation, sessionmaker=self.sessionmaker,
                            region=self.region, clock=self.clock, on_update_done=worker.wake)
         poller = InboxPoller(
             name=name, bot=bot, dispatcher=dispatcher, sessionmaker=self.sessionmaker, clock=self.clock,
@@ -139,6 +142,17 @@ class App:
             allowed_updates=["message", "callback_query"],
         )
         return BotRuntime(name, bot, sender, dispatcher, poller, worker)
+
+    def _conversation_storage(self) -> tuple[BaseStorage, BaseEventIsolation | None]:
+        """Conversation state (and drafts): in the database by default; in Redis when REDIS_URL is
+        set, with Redis event isolation so two instances never handle one user's updates at once."""
+        if not self.settings.redis_url:
+            return SqlStorage(self.sessionmaker, self.clock), None
+        storage = RedisStorage.from_url(
+            self.settings.redis_url,
+            key_builder=DefaultKeyBuilder(prefix=self.settings.redis_prefix, with_bot_id=True),
+        )
+        return storage, storage.create_isolation()
 
     async def start(self) -> None:
         s = self.settings

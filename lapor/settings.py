@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     region_config: Path | None = Field(default=None, description="TOML file; default: bundled Pasuruan")
     telegram_api_url: str | None = Field(default=None, description="a local Bot API server, e.g. http://127.0.0.1:8081")
     redis_url: str | None = None
+    # Keys of this deployment in a shared Redis (several regions, or tests, on one server).
+    redis_prefix: str = "lapor"
     polling_timeout: int = Field(default=30, ge=0, le=50)
     # Outbox pacing, under Telegram's ~30 messages/s per bot, leaving room for direct replies.
     outbox_rate_per_second: float = Field(default=25.0, gt=0, le=30)

@@ -69,11 +69,14 @@ class Harness:
     clock: ManualClock = field(default_factory=ManualClock)
     app: App | None = None
     with_backoffice: bool = True
+    redis_url: str | None = None
+    redis_prefix: str = "lapor-test"
 
     @property
     def settings(self) -> Settings:
         return Settings(citizen_bot_token=CITIZEN_TOKEN, database_url=self.database_url,
                         backoffice_bot_token=BACKOFFICE_TOKEN if self.with_backoffice else None,
+                        redis_url=self.redis_url, redis_prefix=self.redis_prefix,
                         telegram_api_url=self.emu.base_url, _env_file=None)
 
     async def start(self) -> App:
