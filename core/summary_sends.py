@@ -16,7 +16,7 @@ from core.i18n import translator
 from core.officers import OfficerInfo, Role, info
 from core.outbox import PRIORITY_BULK, enqueue, enqueue_text
 from core.region import RegionConfig
-from core.summary import Period, compute, previous_window, render
+from core.summary import Period, Window, compute, previous_window, render
 from db.dialect import upsert
 from db.models import Officer, SummarySend, SummarySubscription
 
@@ -69,17 +69,18 @@ async def send_summaries(session: AsyncSession, *, region: RegionConfig, period:
         tr = translator(officer.language)
         enqueue_text(session, bot="backoffice", chat_id=officer.chat_id, now=now, priority=PRIORITY_BULK,
                      text=render(summary, region, tr, late=late))
-        enqueue(session, bot="backoffice", chat_id=officer.chat_id, method="render", now=now,
-                priority=PRIORITY_BULK, payload={"render": "summary_chart", "period": period.value,
-                                                  "first_day": win.first_day.isoformat()})
-        if period in WITH_ATTACHMENTS:
-            for kind in ("summary_xlsx", "summary_csv"):
-                enqueue(session, bot="backoffice", chat_id=officer.chat_id, method="render", now=now,
-                        priority=PRIORITY_BULK, payload={"render": kind, "period": period.value,
-                                                          "first_day": win.first_day.isoformat()})
+        queue_attachments(session, chat_id=officer.chat_id, win=win, now=now)
         queued += 1
     await session.commit()
     return queued
+
+
+def queue_attachments(session: AsyncSession, *, chat_id: int, win: Window, now: datetime) -> None:
+    """The chart, and for a week or a month the workbook and the CSV, rendered when sent."""
+    kinds = ["summary_chart"] + (["summary_xlsx", "summary_csv"] if win.period in WITH_ATTACHMENTS else [])
+    for kind in kinds:
+        enqueue(session, bot="backoffice", chat_id=chat_id, method="render", now=now, priority=PRIORITY_BULK,
+                payload={"render": kind, "period": win.period.value, "first_day": win.first_day.isoformat()})
 
 
 def last_fire_time(cron: str, region: RegionConfig, now: datetime) -> datetime | None:

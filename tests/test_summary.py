@@ -116,8 +116,12 @@ async def test_ringkasan_for_supervisors_only(h):
     await full_report(r)
     refused = await officer.say("/ringkasan")
     assert "Only supervisors" in refused.text
-    daily = await supervisor.say("/ringkasan hari")
-    assert "Daily summary" in daily.text and "<b>1</b>" in daily.html
+    await supervisor.say("/ringkasan hari")
+    daily = next(m for m in supervisor.user.messages if m.text and "Daily summary" in m.text)
+    assert "<b>1</b>" in daily.html
+    assert any(m.photo_sizes for m in supervisor.user.messages)  # the chart follows
+    await supervisor.say("/ringkasan bulan")
+    assert any(m.document and m.document["file_name"].endswith(".xlsx") for m in supervisor.user.messages)
     bad = await supervisor.say("/ringkasan tahun")
     assert "/ringkasan minggu" in bad.text
 

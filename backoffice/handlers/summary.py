@@ -13,7 +13,7 @@ from core.i18n import N_, Translator
 from core.officers import OfficerInfo
 from core.region import RegionConfig
 from core.summary import Period, compute, render, window
-from core.summary_sends import RECEIVING_ROLES, set_subscription, subscriptions
+from core.summary_sends import RECEIVING_ROLES, queue_attachments, set_subscription, subscriptions
 
 PERIOD_WORDS = {"hari": Period.DAILY, "day": Period.DAILY, "minggu": Period.WEEKLY, "week": Period.WEEKLY,
                 "bulan": Period.MONTHLY, "month": Period.MONTHLY}
@@ -34,8 +34,12 @@ def router() -> Router:
             await message.answer(tr("Type /ringkasan hari, /ringkasan minggu or /ringkasan bulan."))
             return
         today = clock.now().astimezone(region.tz).date()
-        summary = await compute(session, region, window(region, period, today))
+        win = window(region, period, today)
+        summary = await compute(session, region, win)
         await message.answer(render(summary, region, tr))
+        # The chart (and for a week or a month the workbook and CSV) follow through the outbox.
+        queue_attachments(session, chat_id=message.chat.id, win=win, now=clock.now())
+        await session.commit()
 
     return r
 
