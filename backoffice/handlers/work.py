@@ -218,29 +218,25 @@ def router() -> Router:
     @r.message(WorkFlow.question, F.text)
     async def got_question(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
                            session: AsyncSession, clock: Clock) -> None:
-        data = await state.get_data()
-        await state.clear()
-        try:
+        async def act(data: dict) -> str:
             relayed = await ask_reporter(session, clock=clock, officer=officer, report_id=data["report"],
                                          question=message.text.strip())
-        except ActionRefused as exc:
-            await message.answer(tr.plain(exc.reason, **exc.args_))
-            return
-        await message.answer(tr("❓ Sent to the reporter of {ticket}; their answer will come here.",
-                                ticket=relayed.ticket))
+            return tr("❓ Sent to the reporter of {ticket}; their answer will come here.", ticket=relayed.ticket)
 
-    @r.message(WorkFlow.note_text, F.text)
-    async def got_note_text(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
+        await _finish(message, state, tr, act)
+
+    @r.message(WorkFlow.note_text, F.text | F.photo)
+    async def got_file_note(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
                             session: AsyncSession, clock: Clock) -> None:
-        data = await state.get_data()
-        await state.clear()
-        try:
+        photo = message.photo[-1].file_id if message.photo else None
+
+        async def act(data: dict) -> str:
             ticket = await add_officer_note(session, clock=clock, officer=officer, report_id=data["report"],
-                                            note=message.text.strip())
-        except ActionRefused as exc:
-            await message.answer(tr.plain(exc.reason, **exc.args_))
-            return
-        await message.answer(tr("📝 Note added to {ticket}.", ticket=ticket))
+                                            note=(message.text or message.caption or "").strip(), photo_file_id=photo)
+            return (tr("📷 Photo added to {ticket}.", ticket=ticket) if photo
+                    else tr("📝 Note added to {ticket}.", ticket=ticket))
+
+        await _finish(message, state, tr, act)
 
     # --- duplicates -------------------------------------------------------------------------
     @r.callback_query(OfficerCb.filter(F.action == OA.MERGE))
@@ -322,20 +318,6 @@ def router() -> Router:
             return
         await callback.message.edit_reply_markup(reply_markup=None)
         await callback.message.answer(tr("👤 {ticket} reassigned.", ticket=result.ticket))
-
-    @r.message(WorkFlow.note_text, F.photo)
-    async def got_note_photo(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
-                             session: AsyncSession, clock: Clock) -> None:
-        data = await state.get_data()
-        await state.clear()
-        try:
-            ticket = await add_officer_note(session, clock=clock, officer=officer, report_id=data["report"],
-                                            note=(message.caption or "").strip(),
-                                            photo_file_id=message.photo[-1].file_id)
-        except ActionRefused as exc:
-            await message.answer(tr.plain(exc.reason, **exc.args_))
-            return
-        await message.answer(tr("📷 Photo added to {ticket}.", ticket=ticket))
 
     @r.callback_query(OfficerCb.filter(F.action == OA.CANCEL))
     async def cancel(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
