@@ -119,7 +119,7 @@ class Harness:
     async def count(self, model, *where) -> int:
         return await self.scalar(select(func.count()).select_from(model).where(*where))
 
-    async def settle(self, timeout: float = 10.0) -> None:
+    async def settle(self, timeout: float = 30.0) -> None:
         """Until the bot has taken and handled every update and the outbox has nothing due."""
         await settle(self.app, self.emu, timeout)
 

@@ -155,7 +155,7 @@ async def test_scheduled_summary_sent_once_with_chart_and_workbook(h):
     second = await h.app.run_summaries(Period.WEEKLY)
     assert (first, second) == (1, 0)
     assert await h.count(SummarySend) == 1
-    await h.settle()
+    await h.settle(timeout=30)
     text = next(m for m in supervisor.user.messages if m.text and "Weekly summary" in m.text)
     assert "23-11-2026 – 29-11-2026" in text.text and "<b>1</b>" in text.html
     chart = next(m for m in supervisor.user.messages if m.photo_sizes)
@@ -182,7 +182,8 @@ async def test_missed_run_is_sent_late_when_the_app_comes_back(h):
     h.clock.set(dt(2026, 11, 23, 3, 0, tzinfo=UTC))  # 10:00 WIB: the 07:00 daily run was missed
     queued = await h.app.catch_up_summaries()
     assert queued >= 1
-    await h.settle()
+    # Daily, weekly and monthly, with their attachments, paced at one message a second to one chat.
+    await h.settle(timeout=60)
     daily = next(m for m in supervisor.user.messages if m.text and "Daily summary" in m.text)
     assert "22-11-2026" in daily.text and "sent late" in daily.text
     assert await h.app.catch_up_summaries() == 0  # nothing owed any more
