@@ -6,9 +6,11 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from core.i18n import Translator
 from core.lifecycle import ReportState
+from core.report_actions import ActionRefused
 from db.models import Report
 
 
@@ -37,6 +39,15 @@ class OfficerCb(CallbackData, prefix="o"):
     report: int
     # An outcome or agency code from the region config (a-z0-9_, at most 24 characters).
     arg: str = ""
+
+
+def refuse(callback_answer: CallbackAnswer, text: str) -> None:
+    """The alert a pressed button gets; the callback-answer middleware sends it after the handler."""
+    callback_answer.text, callback_answer.show_alert = text, True
+
+
+def refuse_action(callback_answer: CallbackAnswer, tr: Translator, exc: ActionRefused) -> None:
+    refuse(callback_answer, tr.plain(exc.reason, **exc.args_))
 
 
 def btn(text: str, action: OA, report_id: int, arg: str = "") -> InlineKeyboardButton:

@@ -14,6 +14,7 @@ from core.region import RegionConfig, load_region_config
 from lapor.app import App
 from lapor.demo import settle
 from lapor.emulator import BotAPIEmulator, EmulatedUser, VirtualClock
+from lapor.emulator import Message as EmulatorMessage
 from lapor.settings import Settings
 
 CITIZEN_TOKEN = "111111:CITIZEN-TEST-TOKEN"
@@ -41,7 +42,6 @@ def database_url_for(tmp_path: Path) -> str:
 
 
 def _create_database(url, name: str) -> None:
-    import asyncio
 
     import asyncpg
 
@@ -140,7 +140,7 @@ class Resident:
     def __init__(self, h: Harness, user: EmulatedUser) -> None:
         self.h, self.user = h, user
 
-    async def _after(self) -> "Message":
+    async def _after(self) -> "EmulatorMessage":
         await self.h.settle()
         return self.user.last_message
 

@@ -7,7 +7,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.alerts import alert_text
-from backoffice.keyboards import OA, OfficerCb, alert_keyboard
+from backoffice.keyboards import OA, OfficerCb, alert_keyboard, refuse, refuse_action
 from core.clock import Clock
 from core.i18n import Translator
 from core.officers import OfficerInfo
@@ -25,10 +25,6 @@ def router() -> Router:
             await callback.message.edit_text(await alert_text(session, region, report, tr),
                                              reply_markup=alert_keyboard(tr, report))
 
-    def refused(callback_answer: CallbackAnswer, tr: Translator, exc: ActionRefused) -> None:
-        callback_answer.text = tr.plain(exc.reason, **exc.args_)
-        callback_answer.show_alert = True
-
     @r.callback_query(OfficerCb.filter(F.action == OA.ACK))
     async def ack(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
                   officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
@@ -37,7 +33,7 @@ def router() -> Router:
             result = await acknowledge(session, clock=clock, region=region, officer=officer,
                                        report_id=callback_data.report)
         except ActionRefused as exc:
-            refused(callback_answer, tr, exc)
+            refuse_action(callback_answer, tr, exc)
             await refresh(callback, session, region, tr, callback_data.report)
             return
         callback_answer.text = tr.plain("{ticket} is yours.", ticket=result.ticket)
@@ -51,7 +47,7 @@ def router() -> Router:
             result = await start_handling(session, clock=clock, region=region, officer=officer,
                                           report_id=callback_data.report)
         except ActionRefused as exc:
-            refused(callback_answer, tr, exc)
+            refuse_action(callback_answer, tr, exc)
             return
         callback_answer.text = tr.plain("{ticket}: the reporter is told you are on the way.", ticket=result.ticket)
         await refresh(callback, session, region, tr, callback_data.report)
@@ -61,8 +57,7 @@ def router() -> Router:
                       officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession) -> None:
         report = await report_by_id(session, callback_data.report)
         if report is None or (report.agency != officer.agency and officer.role.value not in ("admin", "auditor")):
-            callback_answer.text = tr.plain("That report is not in your agency's queue.")
-            callback_answer.show_alert = True
+            refuse(callback_answer, tr.plain("That report is not in your agency's queue."))
             return
         await callback.message.answer(await alert_text(session, region, report, tr),
                                       reply_markup=alert_keyboard(tr, report))

@@ -4,16 +4,27 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice.keyboards import refuse
 from core.clock import Clock
 from core.i18n import N_, Translator
 from core.officers import OfficerInfo
 from core.region import RegionConfig
 from core.summary import Period, compute, render, window
-from core.summary_sends import RECEIVING_ROLES, queue_attachments, set_subscription, subscriptions
+from core.summary_sends import (
+    RECEIVING_ROLES,
+    queue_attachments,
+    set_subscription,
+    subscriptions,
+)
 
 PERIOD_WORDS = {"hari": Period.DAILY, "day": Period.DAILY, "minggu": Period.WEEKLY, "week": Period.WEEKLY,
                 "bulan": Period.MONTHLY, "month": Period.MONTHLY}
@@ -74,7 +85,7 @@ def subscriptions_router() -> Router:
     async def toggle(callback: CallbackQuery, callback_data: SubCb, callback_answer: CallbackAnswer,
                      officer: OfficerInfo, tr: Translator, session: AsyncSession) -> None:
         if officer.role not in RECEIVING_ROLES:
-            callback_answer.text, callback_answer.show_alert = tr.plain("Only supervisors receive summaries."), True
+            refuse(callback_answer, tr.plain("Only supervisors receive summaries."))
             return
         await set_subscription(session, officer_id=officer.id, period=callback_data.period, enabled=callback_data.on)
         await callback.message.edit_reply_markup(reply_markup=await _subscription_keyboard(session, officer, tr))

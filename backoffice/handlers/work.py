@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backoffice.keyboards import OA, OfficerCb, btn
+from backoffice.keyboards import OA, OfficerCb, btn, refuse, refuse_action
 from core.clock import Clock
 from core.i18n import Translator
 from core.officers import OfficerInfo, officers_of
@@ -57,16 +57,13 @@ def _number(text: str | None) -> int | None:
 def router() -> Router:
     r = Router(name="backoffice-work")
 
-    async def refuse(callback_answer: CallbackAnswer, tr: Translator, exc: ActionRefused) -> None:
-        callback_answer.text, callback_answer.show_alert = tr.plain(exc.reason, **exc.args_), True
-
     # --- close ----------------------------------------------------------------------------
     @r.callback_query(OfficerCb.filter(F.action == OA.CLOSE))
     async def close_start(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
                           officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession) -> None:
         report = await report_by_id(session, callback_data.report)
         if report is None or report.agency != officer.agency or not officer.can_act:
-            callback_answer.text, callback_answer.show_alert = tr.plain("That report is not in your agency's queue."), True
+            refuse(callback_answer, tr.plain("That report is not in your agency's queue."))
             return
         agency = region.agency(report.agency)
         rows = [[btn(o.label.get(tr.lang), OA.OUTCOME, report.id, o.code)] for o in agency.outcomes]
@@ -83,7 +80,7 @@ def router() -> Router:
         except KeyError:
             outcome = None
         if outcome is None:
-            callback_answer.text, callback_answer.show_alert = tr.plain("This button is no longer valid."), True
+            refuse(callback_answer, tr.plain("This button is no longer valid."))
             return
         await callback.message.edit_reply_markup(reply_markup=None)
         await state.set_data({"report": report.id, "outcome": outcome.code})
@@ -174,7 +171,7 @@ def router() -> Router:
                              session: AsyncSession) -> None:
         report = await report_by_id(session, callback_data.report)
         if report is None or report.agency != officer.agency or not officer.can_act:
-            callback_answer.text, callback_answer.show_alert = tr.plain("That report is not in your agency's queue."), True
+            refuse(callback_answer, tr.plain("That report is not in your agency's queue."))
             return
         rows = [[btn(a.short.get(tr.lang), OA.HANDOVER_TO, report.id, a.code)]
                 for a in region.agencies if a.code != report.agency]
@@ -246,13 +243,13 @@ def router() -> Router:
         report = await report_by_id(session, callback_data.report)
         target = await report_by_id(session, report.near_report_id) if report and report.near_report_id else None
         if target is None:
-            callback_answer.text, callback_answer.show_alert = tr.plain("This button is no longer valid."), True
+            refuse(callback_answer, tr.plain("This button is no longer valid."))
             return
         try:
             result = await mark_duplicate(session, clock=clock, region=region, officer=officer,
                                           report_id=report.id, of_ticket=target.ticket)
         except ActionRefused as exc:
-            await refuse(callback_answer, tr, exc)
+            refuse_action(callback_answer, tr, exc)
             return
         await callback.message.answer(tr("🔗 {ticket} merged into {other}.", ticket=result.ticket, other=target.ticket))
 
@@ -288,7 +285,7 @@ def router() -> Router:
         try:
             result = await reopen(session, clock=clock, region=region, officer=officer, report_id=callback_data.report)
         except ActionRefused as exc:
-            await refuse(callback_answer, tr, exc)
+            refuse_action(callback_answer, tr, exc)
             return
         await callback.message.answer(tr("🔁 {ticket} is back in the queue.", ticket=result.ticket))
 
@@ -296,7 +293,7 @@ def router() -> Router:
     async def reassign_start(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
                              officer: OfficerInfo, tr: Translator, session: AsyncSession) -> None:
         if not officer.supervises:
-            callback_answer.text, callback_answer.show_alert = tr.plain("Only a supervisor can do that."), True
+            refuse(callback_answer, tr.plain("Only a supervisor can do that."))
             return
         people = [o for o in await officers_of(session, agency=officer.agency) if o.can_act]
         rows = [[btn(o.name, OA.REASSIGN_TO, callback_data.report, str(o.id))] for o in people[:30]]
@@ -308,13 +305,13 @@ def router() -> Router:
                           officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
                           clock: Clock) -> None:
         if not callback_data.arg.isdigit():
-            callback_answer.text, callback_answer.show_alert = tr.plain("This button is no longer valid."), True
+            refuse(callback_answer, tr.plain("This button is no longer valid."))
             return
         try:
             result = await reassign(session, clock=clock, region=region, officer=officer,
                                     report_id=callback_data.report, to_officer_id=int(callback_data.arg))
         except ActionRefused as exc:
-            await refuse(callback_answer, tr, exc)
+            refuse_action(callback_answer, tr, exc)
             return
         await callback.message.edit_reply_markup(reply_markup=None)
         await callback.message.answer(tr("👤 {ticket} reassigned.", ticket=result.ticket))

@@ -19,7 +19,7 @@ from aiogram.types import (
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.flows.report_nav import escape, leave_flow
+from bot.flows.report_nav import leave_flow
 from core.clock import Clock
 from core.donations import DONATION_KIND_LABELS, DonationKind, PledgeDraft, submit_pledge
 from core.i18n import N_, Translator, all_translations

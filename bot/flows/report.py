@@ -6,7 +6,7 @@ Unexpected input gets a polite explanation and the same question again; the draf
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
