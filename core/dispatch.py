@@ -36,11 +36,14 @@ async def nearby_open_reports(session: AsyncSession, report: Report, *, metres: 
     """Open reports of the same category near this one, newest first.
 
     A bounding-box and time-window pre-filter keeps this a short index range scan, however many
-    reports the history holds. Without a pin, "near" means the same kecamatan and desa.
+    reports the history holds. Without a pin, "near" means the same kecamatan and desa. Only
+    reports that came in before this one count ("earlier open reports nearby"); the upper bound
+    also keeps the window closed for an old report (/lapor of a ticket a year old).
     """
     since = report.created_at - window
     stmt = select(Report).where(
-        Report.id != report.id, Report.category == report.category, Report.created_at >= since,
+        Report.id != report.id, Report.category == report.category,
+        Report.created_at >= since, Report.created_at <= report.created_at,
         Report.state.in_(list(OPEN_STATES)),
     )
     if report.latitude is not None and report.longitude is not None:

@@ -5,15 +5,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import upsert
+from db.dialect import dialect_name, upsert
 from db.models import InboxUpdate
 
 
-async def record(session: AsyncSession, *, bot: str, updates: list[dict[str, Any]], now: datetime) -> list[int]:
-    """Stores updates, ignoring ids already seen; returns the ids that are new. Commits."""
+async def record(
+    session: AsyncSession, *, bot: str, updates: list[dict[str, Any]], now: datetime,
+    lease: timedelta | None = None,
+) -> list[int]:
+    """Stores updates, ignoring ids already seen; returns the ids that are new. Commits.
+
+    With a lease (webhook mode), the new rows are held by the caller until `now + lease`."""
     if not updates:
         return []
     ids = [u["update_id"] for u in updates]
@@ -25,7 +30,8 @@ async def record(session: AsyncSession, *, bot: str, updates: list[dict[str, Any
     fresh = [u for u in updates if u["update_id"] not in seen]
     if fresh:
         stmt = upsert(session)(InboxUpdate).values([
-            {"bot": bot, "update_id": u["update_id"], "payload": u, "status": "pending", "received_at": now}
+            {"bot": bot, "update_id": u["update_id"], "payload": u, "status": "pending", "received_at": now,
+             "claimed_until": now + lease if lease else None}
             for u in fresh
         ]).on_conflict_do_nothing(index_elements=[InboxUpdate.bot, InboxUpdate.update_id])
         await session.execute(stmt)
@@ -50,6 +56,43 @@ async def pending(session: AsyncSession, *, bot: str) -> list[dict[str, Any]]:
         .order_by(InboxUpdate.update_id)
     )
     return list(rows.scalars())
+
+
+async def claim_stale(
+    session: AsyncSession, *, bot: str, now: datetime, lease: timedelta, limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Takes over pending updates whose holder let the lease run out (its instance died), in
+    order, and holds them for `lease`. PostgreSQL: SKIP LOCKED, so two survivors never both take
+    one; SQLite has a single writer (and a single instance). Commits."""
+    stmt = (
+        select(InboxUpdate.update_id, InboxUpdate.payload)
+        .where(InboxUpdate.bot == bot, InboxUpdate.status == "pending",
+               or_(InboxUpdate.claimed_until.is_(None), InboxUpdate.claimed_until < now))
+        .order_by(InboxUpdate.update_id)
+        .limit(limit)
+    )
+    if dialect_name(session) == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = (await session.execute(stmt)).all()
+    if rows:
+        await session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.bot == bot, InboxUpdate.update_id.in_([r.update_id for r in rows]))
+            .values(claimed_until=now + lease)
+        )
+    await session.commit()
+    return [r.payload for r in rows]
+
+
+async def renew(session: AsyncSession, *, bot: str, update_ids: list[int], until: datetime) -> None:
+    """The holder is alive and still working on these: keeps other instances off them."""
+    if update_ids:
+        await session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.bot == bot, InboxUpdate.status == "pending", InboxUpdate.update_id.in_(update_ids))
+            .values(claimed_until=until)
+        )
+    await session.commit()
 
 
 async def purge_handled(session: AsyncSession, *, older_than: datetime) -> int:

@@ -80,7 +80,8 @@ class Claimed:
 
 
 async def claim_due(
-    session: AsyncSession, *, bot: str, worker: str, now: datetime, limit: int = 50
+    session: AsyncSession, *, bot: str, worker: str, now: datetime, limit: int = 50,
+    lease: timedelta = CLAIM_LEASE,
 ) -> list[Claimed]:
     """Claims due rows for `worker`, oldest and most urgent first, and commits the claim.
 
@@ -102,7 +103,7 @@ async def claim_due(
         await session.execute(
             update(Outbox)
             .where(Outbox.id.in_([r.id for r in rows]))
-            .values(claimed_by=worker, claimed_until=now + CLAIM_LEASE)
+            .values(claimed_by=worker, claimed_until=now + lease)
         )
     await session.commit()
     return [Claimed(r.id, r.chat_id, r.method, r.payload, r.attempts) for r in rows]

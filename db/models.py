@@ -76,6 +76,8 @@ class Reporter(Base):
     # Abuse control: a supervisor may block a reporter who files false reports.
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
     deletion_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The request was carried out: the Telegram identity and name are gone (core/retention.py).
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class TicketCounter(Base):
@@ -94,6 +96,12 @@ class Report(Base):
         Index("ix_reports_reporter_created", "reporter_id", "created_at"),
         Index("ix_reports_agency_state", "agency", "state"),
         Index("ix_reports_created", "created_at"),
+        # Scale (bench/scale.py): what the summaries, the overdue lists and the escalation tick
+        # read is found through these, never by scanning the whole history. Open states lead
+        # the first (a few rows whatever the history); a period's closures the second.
+        Index("ix_reports_state_due", "state", "response_due_at"),
+        Index("ix_reports_state_closed", "state", "closed_at"),
+        Index("ix_reports_acknowledged", "acknowledged_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -137,6 +145,8 @@ class Report(Base):
     # A nearby open report of the same category when this one came in (shown in the alert).
     near_report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
     rating: Mapped[int | None] = mapped_column(Integer)
+    # Retention: free text and the exact pin are erased N days after closure (core/retention.py).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     reporter: Mapped[Reporter] = relationship(lazy="raise")
     photos: Mapped[list[ReportPhoto]] = relationship(
@@ -164,6 +174,7 @@ class AuditEvent(Base):
     history); others record access attempts and changes to officers. Never updated or deleted."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_at", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
@@ -181,6 +192,7 @@ class DonationPledge(Base):
     """An offer of money or goods (BAB V); Dinsos contacts the donor. No money moves here."""
 
     __tablename__ = "donation_pledges"
+    __table_args__ = (Index("ix_donation_pledges_created", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket: Mapped[str] = mapped_column(String(24), unique=True)
@@ -232,6 +244,9 @@ class InboxUpdate(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str | None] = mapped_column(Text)
+    # Webhook mode, several instances: the instance that took the update holds it this long; an
+    # update still pending after that (its instance died) is taken over by another.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class FsmRecord(Base):

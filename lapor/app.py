@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiogram import BaseMiddleware, Bot, Dispatcher, Router
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -20,6 +21,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKey
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import backoffice.app as backoffice
@@ -29,6 +31,7 @@ from backoffice.middlewares import OfficerMiddleware
 from bot.middlewares import ReporterMiddleware
 from core.clock import Clock, SystemClock
 from core.escalation import escalate_due
+from core.retention import DRAFT_RETENTION, RetentionResult, run_retention
 from core.summary import Period
 from core.summary_sends import catch_up, send_summaries
 from core.officers import mark_officer_unreachable
@@ -42,9 +45,13 @@ from lapor.middlewares import DbSessionMiddleware
 from lapor.outbox_worker import OutboxWorker
 from lapor.polling import InboxPoller
 from lapor.retry import RetryMiddleware
-from lapor.settings import Settings
+from lapor.settings import DEFAULT_HTTP_PORT, Settings
+from lapor.web import build_web_app, webhook_path
 
 log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+RETENTION_CRON = "30 2 * * *"  # daily at 02:30 in the region's timezone, when nobody reports
 
 
 def make_bot(token: str, api_url: str | None, *, retry: bool) -> Bot:
@@ -104,12 +111,15 @@ class App:
     poll_timeout: int | None = None
     # Tests drive scheduled jobs on a manual clock instead (run_escalations).
     run_scheduler: bool = True
+    # Updates come by webhook (several instances may share the load) instead of long polling.
+    webhook: bool = False
     scheduler: AsyncIOScheduler | None = None
 
     engine: AsyncEngine | None = None
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
     citizen: BotRuntime | None = None
     backoffice: BotRuntime | None = None
+    web_runner: web.AppRunner | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -132,14 +142,16 @@ class App:
         sender = make_bot(token, s.telegram_api_url, retry=False)
         worker = OutboxWorker(name=name, bot=sender, sessionmaker=self.sessionmaker, clock=self.clock,
                               rate_per_second=s.outbox_rate_per_second,
-                              renderer=renderer(bot) if renderer else None, on_forbidden=on_forbidden)
+                              renderer=renderer(bot) if renderer else None, on_forbidden=on_forbidden,
+                              lease=timedelta(seconds=s.outbox_lease_seconds))
         storage, isolation = self._conversation_storage()
         dispatcher = build(storage=storage, events_isolation=isolation, sessionmaker=self.sessionmaker,
                            region=self.region, clock=self.clock, on_update_done=worker.wake)
         poller = InboxPoller(
             name=name, bot=bot, dispatcher=dispatcher, sessionmaker=self.sessionmaker, clock=self.clock,
             timeout=s.polling_timeout if self.poll_timeout is None else self.poll_timeout,
-            allowed_updates=["message", "callback_query"],
+            allowed_updates=ALLOWED_UPDATES,
+            lease=timedelta(seconds=s.inbox_lease_seconds) if self.webhook else None,
         )
         return BotRuntime(name, bot, sender, dispatcher, poller, worker)
 
@@ -147,12 +159,16 @@ class App:
         """Conversation state (and drafts): in the database by default; in Redis when REDIS_URL is
         set, with Redis event isolation so two instances never handle one user's updates at once."""
         if not self.settings.redis_url:
-            return SqlStorage(self.sessionmaker, self.clock), None
+            # Several webhook instances may share the database: no cache can be trusted there.
+            return SqlStorage(self.sessionmaker, self.clock, cache_size=0 if self.webhook else 5000), None
         storage = RedisStorage.from_url(
             self.settings.redis_url,
             key_builder=DefaultKeyBuilder(prefix=self.settings.redis_prefix, with_bot_id=True),
+            # Untouched drafts go after the same time as in the database (core.retention).
+            state_ttl=DRAFT_RETENTION, data_ttl=DRAFT_RETENTION,
         )
-        return storage, storage.create_isolation()
+        # A lock left by an instance that died is free again after this long.
+        return storage, storage.create_isolation(lock_kwargs={"timeout": self.settings.redis_lock_seconds})
 
     async def start(self) -> None:
         s = self.settings
@@ -174,11 +190,48 @@ class App:
         await self._set_commands()
         self._stop.clear()
         self._tasks = []
+        if self.webhook or s.http_port:
+            await self._start_http()
         for runtime in self.runtimes:
-            self._tasks.append(asyncio.create_task(runtime.poller.run(self._stop), name=f"{runtime.name}-poller"))
+            if self.webhook:
+                await self._set_webhook(runtime)
+                every = s.inbox_lease_seconds / 3
+                receive = runtime.poller.run_recovery(self._stop, every)
+            else:
+                await self._leave_webhook(runtime)
+                receive = runtime.poller.run(self._stop)
+            self._tasks.append(asyncio.create_task(receive, name=f"{runtime.name}-receiver"))
             self._tasks.append(asyncio.create_task(runtime.worker.run(self._stop), name=f"{runtime.name}-outbox"))
         if self.backoffice is not None and self.run_scheduler:
             self._start_scheduler()
+
+    async def _start_http(self) -> None:
+        s = self.settings
+        self.web_runner = web.AppRunner(build_web_app(self, webhooks=self.webhook), access_log=None)
+        await self.web_runner.setup()
+        await web.TCPSite(self.web_runner, s.http_host, s.http_port or DEFAULT_HTTP_PORT).start()
+        log.info("HTTP on %s:%s (%s/healthz, /metrics)", s.http_host, s.http_port or DEFAULT_HTTP_PORT,
+                 "webhooks, " if self.webhook else "")
+
+    async def _set_webhook(self, runtime: BotRuntime) -> None:
+        """Every instance sets the same webhook (idempotent): the load balancer in front spreads it."""
+        s = self.settings
+        await runtime.bot.set_webhook(
+            url=s.webhook_url.rstrip("/") + webhook_path(runtime.name), secret_token=s.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES, max_connections=s.webhook_max_connections,
+            drop_pending_updates=False,
+        )
+
+    async def _leave_webhook(self, runtime: BotRuntime) -> None:
+        """Telegram refuses getUpdates while a webhook is set: switching a deployment back to
+        polling removes it (pending updates stay with Telegram and come by polling)."""
+        try:
+            info = await runtime.bot.get_webhook_info()
+            if info.url:
+                log.warning("%s: removing the webhook %s to poll instead", runtime.name, info.url)
+                await runtime.bot.delete_webhook(drop_pending_updates=False)
+        except Exception as exc:  # polling reports its own errors and retries
+            log.warning("%s: could not check the webhook: %s", runtime.name, exc)
 
     async def _set_commands(self) -> None:
         menus = [(self.citizen, citizen.BOT_COMMANDS)]
@@ -202,6 +255,10 @@ class App:
         async with self.sessionmaker() as session:
             return await send_summaries(session, region=self.region, period=period, now=self.clock.now(), late=late)
 
+    async def run_retention(self) -> RetentionResult:
+        async with self.sessionmaker() as session:
+            return await run_retention(session, region=self.region, now=self.clock.now())
+
     async def catch_up_summaries(self) -> int:
         async with self.sessionmaker() as session:
             return await catch_up(session, region=self.region, now=self.clock.now())
@@ -217,6 +274,8 @@ class App:
             self.scheduler.add_job(self._summary_tick, CronTrigger.from_crontab(cron, timezone=self.region.tz),
                                    args=[period], id=f"summary-{period.value}", max_instances=1, coalesce=True,
                                    misfire_grace_time=300)
+        self.scheduler.add_job(self._retention_tick, CronTrigger.from_crontab(RETENTION_CRON, timezone=self.region.tz),
+                               id="retention", max_instances=1, coalesce=True, misfire_grace_time=3600)
         # Summaries owed while the app was down go out now, marked late.
         self.scheduler.add_job(self._summary_tick, args=[None], id="summary-catch-up")
         self.scheduler.start()
@@ -228,6 +287,15 @@ class App:
                 self.backoffice.worker.wake()
         except Exception:  # logged; a missed run is caught up at the next start
             log.exception("summary run failed")
+
+    async def _retention_tick(self) -> None:
+        try:
+            result = await self.run_retention()
+            log.info("retention: %s", result)
+            if result.reporters_deleted:
+                self.citizen.worker.wake()
+        except Exception:  # logged; tomorrow's run does the same work
+            log.exception("retention run failed")
 
     async def _escalation_tick(self) -> None:
         try:
@@ -241,7 +309,8 @@ class App:
         await asyncio.gather(*self._tasks)
 
     async def stop(self, drain: bool = True) -> None:
-        """Graceful: stops polling, lets handlers under way finish, then closes everything."""
+        """Graceful: stops taking updates, lets handlers under way finish, then closes everything."""
+        await self._stop_http()
         self._stop.set()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
@@ -255,6 +324,7 @@ class App:
 
     async def kill(self) -> None:
         """Like a crash: tasks are cancelled wherever they are (tests of durability use it)."""
+        await self._stop_http()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
@@ -263,6 +333,11 @@ class App:
             task.cancel()
         await asyncio.gather(*self._tasks, *handlers, return_exceptions=True)
         await self._close()
+
+    async def _stop_http(self) -> None:
+        if self.web_runner is not None:
+            await self.web_runner.cleanup()
+            self.web_runner = None
 
     async def _close(self) -> None:
         for runtime in self.runtimes:

@@ -10,7 +10,7 @@ import sys
 from pydantic import ValidationError
 
 from core.region import RegionConfigError, load_region_config
-from lapor.settings import MissingToken, Settings, require_tokens
+from lapor.settings import MissingToken, Settings, require_tokens, require_webhook
 
 
 def _settings() -> Settings:
@@ -21,10 +21,10 @@ def _settings() -> Settings:
         raise SystemExit(f"lapor: bad setting {'.'.join(map(str, first['loc'])).upper()}: {first['msg']}")
 
 
-async def _run(settings: Settings) -> None:
+async def _run(settings: Settings, webhook: bool = False) -> None:
     from lapor.app import App
 
-    app = App(settings)
+    app = App(settings, webhook=webhook)
     await app.start()
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
@@ -40,11 +40,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     try:
         require_tokens(settings)
+        if args.webhook:
+            require_webhook(settings)
         load_region_config(settings.region_config)
     except (MissingToken, RegionConfigError) as exc:
         print(f"lapor: {exc}", file=sys.stderr)
         return 2
-    asyncio.run(_run(settings))
+    asyncio.run(_run(settings, webhook=args.webhook))
     return 0
 
 
@@ -218,6 +220,37 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _retention(settings: Settings) -> int:
+    from core.clock import SystemClock
+    from core.retention import run_retention
+    from db import migrate
+    from db.engine import create_engine, create_sessionmaker
+
+    region = load_region_config(settings.region_config)
+    await migrate.upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            result = await run_retention(session, region=region, now=SystemClock().now())
+    finally:
+        await engine.dispose()
+    print(f"photos purged: {result.photos_purged} (closed more than {region.privacy.media_retention_days} days ago)")
+    print(f"reports anonymised: {result.reports_anonymised} "
+          f"(closed more than {region.privacy.report_retention_days} days ago)")
+    print(f"deletion requests carried out: {result.reporters_deleted}; "
+          f"waiting for an open case to close: {result.deletions_waiting}")
+    print(f"stale drafts deleted: {result.drafts_purged}")
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_retention(_settings()))
+    except RegionConfigError as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        return 2
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_export(args, _settings()))
@@ -237,7 +270,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lapor", description="Lapor PMKS: Telegram reporting channel for PMKS")
     sub = p.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start the bots (long polling)")
+    run = sub.add_parser("run", help="start the bots (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true",
+                     help="take updates by webhook on HTTP_HOST:HTTP_PORT (needs WEBHOOK_URL and WEBHOOK_SECRET); "
+                          "several instances may share one database")
     run.set_defaults(func=cmd_run)
     db = sub.add_parser("db", help="database migrations")
     db.add_argument("db_command", choices=["upgrade", "check"])
@@ -286,6 +322,10 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--since", help="YYYY-MM-DD (UTC)")
     export.add_argument("--until", help="YYYY-MM-DD (UTC), exclusive")
     audit.set_defaults(func=cmd_audit)
+    retention = sub.add_parser("retention", help="data retention (UU 27/2022); the running app does it daily")
+    rsub = retention.add_subparsers(dest="retention_command", required=True)
+    rsub.add_parser("run", help="purge old media, anonymise old reports, carry out deletion requests")
+    retention.set_defaults(func=cmd_retention)
     check = sub.add_parser("check-config", help="validate a region config file")
     check.add_argument("path", nargs="?", default=None)
     check.set_defaults(func=cmd_check_config)

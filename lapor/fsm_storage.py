@@ -1,12 +1,15 @@
 """aiogram FSM storage in the project's database: a half-finished report survives a restart.
 
-Write-through with an in-process cache: reads cost nothing after the first, each set_* is one
-short upsert. The cache is only right while one process owns the database (the SQLite default);
-deployments with several instances use RedisStorage instead (see README).
+Write-through with an in-process cache of the most recently active chats: reads cost nothing
+after the first, each set_* is one short upsert, and memory stays bounded however many drafts
+wait. The cache is only right while one process owns the database (polling, the default);
+webhook mode turns it off (several instances may share the database), and deployments with
+several instances are better served by RedisStorage (see README).
 """
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,19 +28,30 @@ def _key(key: StorageKey) -> str:
 
 
 class SqlStorage(BaseStorage):
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, *,
+                 cache_size: int = 5000) -> None:
         self._sessionmaker = sessionmaker
         self._clock = clock
-        self._cache: dict[str, tuple[str | None, dict[str, Any]]] = {}
+        self._cache: OrderedDict[str, tuple[str | None, dict[str, Any]]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _remember(self, key: str, value: tuple[str | None, dict[str, Any]]) -> None:
+        if self._cache_size <= 0:
+            return
+        self._cache[key] = value
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
 
     async def _load(self, key: str) -> tuple[str | None, dict[str, Any]]:
         cached = self._cache.get(key)
         if cached is not None:
+            self._cache.move_to_end(key)
             return cached
         async with self._sessionmaker() as session:
             row = (await session.execute(select(FsmRecord).where(FsmRecord.key == key))).scalar_one_or_none()
         value = (row.state, dict(row.data or {})) if row else (None, {})
-        self._cache[key] = value
+        self._remember(key, value)
         return value
 
     async def _store(self, key: str, state: str | None, data: dict[str, Any]) -> None:
@@ -49,7 +63,7 @@ class SqlStorage(BaseStorage):
             )
             await session.execute(stmt)
             await session.commit()
-        self._cache[key] = (state, data)
+        self._remember(key, (state, data))
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         k = _key(key)

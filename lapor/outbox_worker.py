@@ -73,6 +73,7 @@ class OutboxWorker:
         idle_poll: float = 5.0,
         renderer: Renderer | None = None,
         on_forbidden: ForbiddenHook | None = None,
+        lease: timedelta = outbox.CLAIM_LEASE,
     ) -> None:
         self.name = name
         self.bot = bot
@@ -83,6 +84,7 @@ class OutboxWorker:
         self.idle_poll = idle_poll
         self.renderer = renderer
         self.on_forbidden = on_forbidden
+        self.lease = lease
         self.worker_id = f"{name}-{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._last_sent: OrderedDict[int, float] = OrderedDict()
@@ -119,7 +121,8 @@ class OutboxWorker:
     async def run_once(self) -> bool:
         """Claims one batch and delivers it; True when anything was claimed."""
         async with self.sessionmaker() as session:
-            rows = await outbox.claim_due(session, bot=self.name, worker=self.worker_id, now=self.clock.now())
+            rows = await outbox.claim_due(session, bot=self.name, worker=self.worker_id, now=self.clock.now(),
+                                          lease=self.lease)
         if not rows:
             return False
         by_chat: OrderedDict[int, list[outbox.Claimed]] = OrderedDict()

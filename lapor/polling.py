@@ -49,6 +49,7 @@ class InboxPoller:
         timeout: int = 30,
         concurrency: int = 64,
         allowed_updates: list[str] | None = None,
+        lease: timedelta | None = None,
     ) -> None:
         self.name = name
         self.bot = bot
@@ -60,7 +61,11 @@ class InboxPoller:
         self._semaphore = asyncio.Semaphore(concurrency)
         self._tails: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Webhook mode (several instances): how long an accepted update is held by this instance.
+        self.lease = lease
+        self._inflight: set[int] = set()
         self.handled = 0
+        self.failed = 0
 
     # --- receiving -----------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -104,7 +109,8 @@ class InboxPoller:
         """Stores updates, then schedules the ones never seen before. Used by webhooks too."""
         payloads = [u.model_dump(mode="json", exclude_none=True, by_alias=True) for u in updates]
         async with self.sessionmaker() as session:
-            fresh = set(await inbox.record(session, bot=self.name, updates=payloads, now=self.clock.now()))
+            fresh = set(await inbox.record(session, bot=self.name, updates=payloads, now=self.clock.now(),
+                                           lease=self.lease))
         for update in updates:
             if update.update_id in fresh:
                 self.schedule(update)
@@ -117,6 +123,37 @@ class InboxPoller:
         for payload in payloads:
             self.schedule(Update.model_validate(payload, context={"bot": self.bot}))
 
+    async def recover(self) -> int:
+        """Webhook mode: renews the leases of updates this instance is working on, then takes over
+        updates another instance accepted but never finished (it died). Returns how many."""
+        assert self.lease is not None
+        now = self.clock.now()
+        async with self.sessionmaker() as session:
+            await inbox.renew(session, bot=self.name, update_ids=sorted(self._inflight), until=now + self.lease)
+            payloads = await inbox.claim_stale(session, bot=self.name, now=now, lease=self.lease)
+        taken = 0
+        for payload in payloads:
+            if payload["update_id"] not in self._inflight:
+                self.schedule(Update.model_validate(payload, context={"bot": self.bot}))
+                taken += 1
+        if taken:
+            log.warning("%s: took over %d updates left unhandled by another instance", self.name, taken)
+        return taken
+
+    async def run_recovery(self, stop: asyncio.Event, every: float) -> None:
+        """Webhook mode's stand-in for the start-up replay: it runs all the time, because an
+        instance that died may never come back."""
+        await self.purge()
+        while not stop.is_set():
+            try:
+                await self.recover()
+            except Exception:  # the database may be briefly away; the next round tries again
+                log.exception("%s: inbox recovery failed", self.name)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=every)
+            except asyncio.TimeoutError:
+                pass
+
     async def purge(self) -> None:
         async with self.sessionmaker() as session:
             await inbox.purge_handled(session, older_than=self.clock.now() - inbox.REDELIVERY_WINDOW)
@@ -124,6 +161,7 @@ class InboxPoller:
     # --- handling ------------------------------------------------------------------------
     def schedule(self, update: Update) -> None:
         key = chat_key(update)
+        self._inflight.add(update.update_id)
         previous = self._tails.get(key)
         task = asyncio.create_task(self._handle_after(previous, update))
         self._tails[key] = task
@@ -131,6 +169,7 @@ class InboxPoller:
 
         def done(t: asyncio.Task[None], key: tuple[str, int] = key) -> None:
             self._tasks.discard(t)
+            self._inflight.discard(update.update_id)
             if self._tails.get(key) is t:
                 del self._tails[key]
 
@@ -149,6 +188,7 @@ class InboxPoller:
         except Exception as exc:  # a failing handler must not stop the others
             log.exception("%s: update %s failed", self.name, update.update_id)
             error = f"{type(exc).__name__}: {exc}"[:1000]
+            self.failed += 1
         async with self.sessionmaker() as session:
             await inbox.finish(session, bot=self.name, update_id=update.update_id, now=self.clock.now(), error=error)
         self.handled += 1

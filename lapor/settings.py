@@ -20,14 +20,41 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # Keys of this deployment in a shared Redis (several regions, or tests, on one server).
     redis_prefix: str = "lapor"
+    # Event isolation: how long one user's lock may be held (longer than any handler takes).
+    redis_lock_seconds: float = Field(default=30.0, gt=0)
     polling_timeout: int = Field(default=30, ge=0, le=50)
     # Outbox pacing, under Telegram's ~30 messages/s per bot, leaving room for direct replies.
     outbox_rate_per_second: float = Field(default=25.0, gt=0, le=30)
     log_level: str = "INFO"
 
+    # Webhook mode (`lapor run --webhook`): Telegram posts to WEBHOOK_URL/webhook/citizen and
+    # /webhook/backoffice, each request carrying WEBHOOK_SECRET in X-Telegram-Bot-Api-Secret-Token.
+    webhook_url: str | None = Field(default=None, description="public https base URL, e.g. https://lapor.example.go.id")
+    webhook_secret: str | None = Field(default=None, min_length=16, max_length=256, pattern=r"^[A-Za-z0-9_-]+$")
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    # The HTTP server (webhooks, /healthz, /metrics). In polling mode it starts only if HTTP_PORT is set.
+    http_host: str = "127.0.0.1"
+    http_port: int | None = Field(default=None, ge=1, le=65535)
+    # Several instances: how long an instance holds an update it accepted, or outbox rows it
+    # claimed, before another instance may take them over (it died).
+    inbox_lease_seconds: float = Field(default=120.0, gt=0)
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
+
 
 class MissingToken(Exception):
     pass
+
+
+DEFAULT_HTTP_PORT = 8080
+
+
+def require_webhook(settings: Settings) -> None:
+    if not settings.webhook_url or not settings.webhook_url.startswith(("https://", "http://")):
+        raise MissingToken("WEBHOOK_URL is not set: the public https address Telegram posts updates to, "
+                           "e.g. https://lapor.example.go.id")
+    if not settings.webhook_secret:
+        raise MissingToken("WEBHOOK_SECRET is not set: 16 to 256 characters of A-Z, a-z, 0-9, _ and -, "
+                           "e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
 
 
 def require_tokens(settings: Settings) -> None:

@@ -27,6 +27,17 @@ PIN_BETA = (-7.05, 112.15)
 PIN_OUTSIDE = (-8.5, 114.0)
 
 
+WEBHOOK_SECRET = "test-webhook-secret-0123456789"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def database_url_for(tmp_path: Path) -> str:
     """A fresh database per test: a SQLite file, or with TEST_DATABASE_URL (PostgreSQL) a new
     database on that server, named after the test's temp folder."""
@@ -71,16 +82,25 @@ class Harness:
     with_backoffice: bool = True
     redis_url: str | None = None
     redis_prefix: str = "lapor-test"
+    # Webhook mode: the emulator posts updates to the app's own HTTP server on this port.
+    webhook: bool = False
+    http_port: int | None = None
 
     @property
     def settings(self) -> Settings:
+        web = {}
+        if self.webhook:
+            self.http_port = self.http_port or free_port()
+            web = {"webhook_url": f"http://127.0.0.1:{self.http_port}", "webhook_secret": WEBHOOK_SECRET,
+                   "http_port": self.http_port}
         return Settings(citizen_bot_token=CITIZEN_TOKEN, database_url=self.database_url,
                         backoffice_bot_token=BACKOFFICE_TOKEN if self.with_backoffice else None,
                         redis_url=self.redis_url, redis_prefix=self.redis_prefix,
-                        telegram_api_url=self.emu.base_url, _env_file=None)
+                        telegram_api_url=self.emu.base_url, _env_file=None, **web)
 
     async def start(self) -> App:
-        self.app = App(self.settings, clock=self.clock, region=self.region, poll_timeout=1, run_scheduler=False)
+        self.app = App(self.settings, clock=self.clock, region=self.region, poll_timeout=1, run_scheduler=False,
+                       webhook=self.webhook)
         await self.app.start()
         return self.app
 

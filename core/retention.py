@@ -1,0 +1,162 @@
+"""Data retention (UU 27/2022): what is kept, for how long, and a reporter's deletion request.
+
+Run daily (`lapor retention run`, and the app's scheduler). Every step is idempotent, so two
+instances running it at once, or a run cut off half way, do no harm.
+
+- Photos: purged `privacy.media_retention_days` after a report was closed. Only Telegram file ids
+  are stored here; purging them means no one can show the photo through the bots again.
+- Reports: `privacy.report_retention_days` after closure the free text (description, landmark,
+  the resident's answers to officers) is erased and the pin rounded to about a kilometre. The
+  category, kecamatan, dates, outcome and counts stay: they are the regency's statistics.
+- Drafts (half-finished reports) untouched for 30 days are deleted.
+- Deletion request: the reporter's closed reports are anonymised at once, their name dropped, and
+  once none of their reports is open any more their Telegram account is unlinked and their
+  conversation state deleted; they are told so. Open cases are kept until closed (the law lets the
+  regency keep what an open case needs; the resident was told this when asking).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Float, Numeric, cast, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.i18n import translator
+from core.lifecycle import CLOSED_STATES, OPEN_STATES
+from core.outbox import PRIORITY_BULK, enqueue_text
+from core.region import RegionConfig
+from db.models import AuditEvent, FsmRecord, RelayQuestion, Report, ReportPhoto, Reporter
+
+# Withdrawn reports have no closed_at; their last change is when they were taken back.
+_ENDED_AT = func.coalesce(Report.closed_at, Report.updated_at)
+DRAFT_RETENTION = timedelta(days=30)
+PIN_DECIMALS = 2  # about 1.1 km: enough for a hotspot map, not enough to find a doorstep
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    photos_purged: int
+    reports_anonymised: int
+    reporters_deleted: int
+    deletions_waiting: int  # requested, but the reporter still has an open case
+    drafts_purged: int = 0
+
+
+async def run_retention(session: AsyncSession, *, region: RegionConfig, now: datetime) -> RetentionResult:
+    photos = await purge_media(session, region=region, now=now)
+    reports = await anonymise_old_reports(session, region=region, now=now)
+    deleted, waiting = await process_deletion_requests(session, now=now)
+    drafts = await purge_stale_drafts(session, now=now)
+    return RetentionResult(photos, reports, deleted, waiting, drafts)
+
+
+async def purge_stale_drafts(session: AsyncSession, *, now: datetime) -> int:
+    """Half-finished reports nobody touched for DRAFT_RETENTION (Redis: the same TTL, see lapor.app)."""
+    result = await session.execute(delete(FsmRecord).where(FsmRecord.updated_at < now - DRAFT_RETENTION))
+    await session.commit()
+    return result.rowcount or 0
+
+
+async def purge_media(session: AsyncSession, *, region: RegionConfig, now: datetime) -> int:
+    cutoff = now - timedelta(days=region.privacy.media_retention_days)
+    ended = select(Report.id).where(Report.state.in_(CLOSED_STATES), _ENDED_AT < cutoff)
+    return await _purge_photos(session, ended, now)
+
+
+async def _purge_photos(session: AsyncSession, report_ids, now: datetime) -> int:
+    result = await session.execute(
+        update(ReportPhoto)
+        .where(ReportPhoto.purged_at.is_(None), ReportPhoto.report_id.in_(report_ids))
+        .values(file_id="", file_unique_id="", purged_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    return result.rowcount or 0
+
+
+async def anonymise_old_reports(
+    session: AsyncSession, *, region: RegionConfig, now: datetime, batch: int = 500,
+) -> int:
+    cutoff = now - timedelta(days=region.privacy.report_retention_days)
+    total = 0
+    while True:  # in batches: short transactions, whatever the backlog of a first run
+        ids = list((await session.execute(
+            select(Report.id)
+            .where(Report.state.in_(CLOSED_STATES), Report.anonymised_at.is_(None), _ENDED_AT < cutoff)
+            .order_by(Report.id).limit(batch)
+        )).scalars())
+        if not ids:
+            return total
+        total += await _anonymise(session, ids, now, reason="retention")
+
+
+def _rounded(column):
+    # PostgreSQL rounds to decimals only on numeric, not on double precision.
+    return cast(func.round(cast(column, Numeric(12, 6)), PIN_DECIMALS), Float)
+
+
+async def _anonymise(session: AsyncSession, ids: list[int], now: datetime, *, reason: str) -> int:
+    if not ids:
+        return 0
+    await session.execute(
+        update(Report).where(Report.id.in_(ids)).values(
+            description=None, landmark=None, anonymised_at=now,
+            latitude=_rounded(Report.latitude), longitude=_rounded(Report.longitude),
+        ).execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(RelayQuestion).where(RelayQuestion.report_id.in_(ids), RelayQuestion.answer.is_not(None))
+        .values(answer=None).execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(ReportPhoto).where(ReportPhoto.report_id.in_(ids), ReportPhoto.purged_at.is_(None))
+        .values(file_id="", file_unique_id="", purged_at=now).execution_options(synchronize_session=False)
+    )
+    session.add_all([AuditEvent(report_id=i, at=now, actor_type="system", action="anonymised",
+                                data={"reason": reason}) for i in ids])
+    await session.commit()
+    return len(ids)
+
+
+async def process_deletion_requests(session: AsyncSession, *, now: datetime) -> tuple[int, int]:
+    """Returns (reporters deleted now, requests still waiting for an open case to close)."""
+    reporters = list((await session.execute(
+        select(Reporter).where(Reporter.deletion_requested_at.is_not(None), Reporter.deleted_at.is_(None))
+        .order_by(Reporter.id)
+    )).scalars())
+    deleted = waiting = 0
+    for reporter in reporters:
+        closed = list((await session.execute(
+            select(Report.id).where(Report.reporter_id == reporter.id, Report.state.in_(CLOSED_STATES),
+                                    Report.anonymised_at.is_(None))
+        )).scalars())
+        await _anonymise(session, closed, now, reason="deletion_request")
+        still_open = (await session.execute(
+            select(func.count()).select_from(Report)
+            .where(Report.reporter_id == reporter.id, Report.state.in_(OPEN_STATES))
+        )).scalar_one()
+        reporter.display_name = None
+        if still_open:
+            waiting += 1
+            await session.commit()
+            continue
+        tr = translator(reporter.language)
+        enqueue_text(session, bot="citizen", chat_id=reporter.chat_id, now=now, priority=PRIORITY_BULK,
+                     text=tr("🗑️ Your data has been deleted, as you asked. The reports you sent stay in the "
+                             "regency's records without your name or account. If you write to this bot again, "
+                             "you start as a new user."))
+        # Drafts and conversation state of this chat (the database storage; in Redis they expire
+        # after DRAFT_RETENTION).
+        await session.execute(delete(FsmRecord).where(
+            FsmRecord.key.like(f"%:{reporter.chat_id}:{reporter.telegram_id}:%")))
+        # Real Telegram ids are positive: a negative surrogate keeps the row (reports point to it)
+        # while nothing links it to a person any more.
+        reporter.telegram_id = reporter.chat_id = -reporter.id
+        reporter.deleted_at = now
+        reporter.unreachable = True
+        session.add(AuditEvent(at=now, actor_type="system", action="reporter_deleted",
+                               data={"reporter_id": reporter.id}))
+        await session.commit()
+        deleted += 1
+    return deleted, waiting
