@@ -26,6 +26,7 @@ from core.i18n import translator
 from core.lifecycle import CLOSED_STATES, OPEN_STATES
 from core.outbox import PRIORITY_BULK, enqueue_text
 from core.region import RegionConfig
+from db.dialect import dialect_name
 from db.models import AuditEvent, FsmRecord, RelayQuestion, Report, ReportPhoto, Reporter
 
 # Withdrawn reports have no closed_at; their last change is when they were taken back.
@@ -89,6 +90,7 @@ async def anonymise_old_reports(
         if not ids:
             return total
         total += await _anonymise(session, ids, now, reason="retention")
+        await session.commit()
 
 
 def _rounded(column):
@@ -115,48 +117,61 @@ async def _anonymise(session: AsyncSession, ids: list[int], now: datetime, *, re
     )
     session.add_all([AuditEvent(report_id=i, at=now, actor_type="system", action="anonymised",
                                 data={"reason": reason}) for i in ids])
-    await session.commit()
     return len(ids)
 
 
 async def process_deletion_requests(session: AsyncSession, *, now: datetime) -> tuple[int, int]:
-    """Returns (reporters deleted now, requests still waiting for an open case to close)."""
-    reporters = list((await session.execute(
-        select(Reporter).where(Reporter.deletion_requested_at.is_not(None), Reporter.deleted_at.is_(None))
-        .order_by(Reporter.id)
-    )).scalars())
+    """Returns (reporters deleted now, requests still waiting for an open case to close). One
+    transaction per reporter, holding their row: two instances running the job at once carry out
+    each request once (PostgreSQL skips a row the other holds)."""
     deleted = waiting = 0
-    for reporter in reporters:
-        closed = list((await session.execute(
-            select(Report.id).where(Report.reporter_id == reporter.id, Report.state.in_(CLOSED_STATES),
-                                    Report.anonymised_at.is_(None))
-        )).scalars())
-        await _anonymise(session, closed, now, reason="deletion_request")
-        still_open = (await session.execute(
-            select(func.count()).select_from(Report)
-            .where(Report.reporter_id == reporter.id, Report.state.in_(OPEN_STATES))
-        )).scalar_one()
-        reporter.display_name = None
-        if still_open:
-            waiting += 1
+    last_id = 0
+    while True:
+        stmt = (select(Reporter)
+                .where(Reporter.deletion_requested_at.is_not(None), Reporter.deleted_at.is_(None),
+                       Reporter.id > last_id)
+                .order_by(Reporter.id).limit(1))
+        if dialect_name(session) == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        reporter = (await session.execute(stmt)).scalar_one_or_none()
+        if reporter is None:
             await session.commit()
-            continue
-        tr = translator(reporter.language)
-        enqueue_text(session, bot="citizen", chat_id=reporter.chat_id, now=now, priority=PRIORITY_BULK,
-                     text=tr("🗑️ Your data has been deleted, as you asked. The reports you sent stay in the "
-                             "regency's records without your name or account. If you write to this bot again, "
-                             "you start as a new user."))
-        # Drafts and conversation state of this chat (the database storage; in Redis they expire
-        # after DRAFT_RETENTION).
-        await session.execute(delete(FsmRecord).where(
-            FsmRecord.key.like(f"%:{reporter.chat_id}:{reporter.telegram_id}:%")))
-        # Real Telegram ids are positive: a negative surrogate keeps the row (reports point to it)
-        # while nothing links it to a person any more.
-        reporter.telegram_id = reporter.chat_id = -reporter.id
-        reporter.deleted_at = now
-        reporter.unreachable = True
-        session.add(AuditEvent(at=now, actor_type="system", action="reporter_deleted",
-                               data={"reporter_id": reporter.id}))
+            return deleted, waiting
+        last_id = reporter.id
+        if await _carry_out_deletion(session, reporter, now):
+            deleted += 1
+        else:
+            waiting += 1
         await session.commit()
-        deleted += 1
-    return deleted, waiting
+
+
+async def _carry_out_deletion(session: AsyncSession, reporter: Reporter, now: datetime) -> bool:
+    closed = list((await session.execute(
+        select(Report.id).where(Report.reporter_id == reporter.id, Report.state.in_(CLOSED_STATES),
+                                Report.anonymised_at.is_(None))
+    )).scalars())
+    await _anonymise(session, closed, now, reason="deletion_request")
+    reporter.display_name = None
+    still_open = (await session.execute(
+        select(func.count()).select_from(Report)
+        .where(Report.reporter_id == reporter.id, Report.state.in_(OPEN_STATES))
+    )).scalar_one()
+    if still_open:
+        return False
+    tr = translator(reporter.language)
+    enqueue_text(session, bot="citizen", chat_id=reporter.chat_id, now=now, priority=PRIORITY_BULK,
+                 text=tr("🗑️ Your data has been deleted, as you asked. The reports you sent stay in the "
+                         "regency's records without your name or account. If you write to this bot again, "
+                         "you start as a new user."))
+    # Drafts and conversation state of this chat (the database storage; in Redis they expire
+    # after DRAFT_RETENTION).
+    await session.execute(delete(FsmRecord).where(
+        FsmRecord.key.like(f"%:{reporter.chat_id}:{reporter.telegram_id}:%")))
+    # Real Telegram ids are positive: a negative surrogate keeps the row (reports point to it)
+    # while nothing links it to a person any more.
+    reporter.telegram_id = reporter.chat_id = -reporter.id
+    reporter.deleted_at = now
+    reporter.unreachable = True
+    session.add(AuditEvent(at=now, actor_type="system", action="reporter_deleted",
+                           data={"reporter_id": reporter.id}))
+    return True

@@ -18,7 +18,8 @@ def _settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise SystemExit(f"lapor: bad setting {'.'.join(map(str, first['loc'])).upper()}: {first['msg']}")
+        print(f"lapor: bad setting {'.'.join(map(str, first['loc'])).upper()}: {first['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 async def _run(settings: Settings, webhook: bool = False) -> None:
@@ -57,6 +58,14 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.db_command == "upgrade":
         asyncio.run(migrate.upgrade(settings.database_url))
         print(f"database is at revision {migrate.head_revision()}")
+        return 0
+    if args.db_command == "downgrade":
+        if not args.revision:
+            print("lapor: name the revision to go back to, e.g. `lapor db downgrade 0004` "
+                  f"(revisions: {', '.join(migrate.all_revisions())})", file=sys.stderr)
+            return 2
+        asyncio.run(migrate.downgrade(settings.database_url, args.revision))
+        print(f"database is at revision {args.revision}")
         return 0
     current = asyncio.run(migrate.current_revision(settings.database_url))
     head = migrate.head_revision()
@@ -276,7 +285,8 @@ def parser() -> argparse.ArgumentParser:
                           "several instances may share one database")
     run.set_defaults(func=cmd_run)
     db = sub.add_parser("db", help="database migrations")
-    db.add_argument("db_command", choices=["upgrade", "check"])
+    db.add_argument("db_command", choices=["upgrade", "check", "downgrade"])
+    db.add_argument("revision", nargs="?", help="downgrade: the revision to go back to (take a backup first)")
     db.set_defaults(func=cmd_db)
     demo = sub.add_parser("demo", help="try the bots in the terminal, with no token and no internet")
     demo.add_argument("--script", action="store_true", help="play a whole report unattended and print it")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/lapor.sqlite3"
@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     # claimed, before another instance may take them over (it died).
     inbox_lease_seconds: float = Field(default=120.0, gt=0)
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
+
+
+    @field_validator("citizen_bot_token", "backoffice_bot_token", "redis_url", "webhook_url", "webhook_secret",
+                     "region_config", "telegram_api_url", "http_port", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v):
+        # `WEBHOOK_SECRET=` left empty in an env file means "not set", not "an empty secret".
+        return None if isinstance(v, str) and not v.strip() else v
 
 
 class MissingToken(Exception):

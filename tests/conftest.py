@@ -13,8 +13,22 @@ async def h(tmp_path) -> Harness:
         yield harness
     finally:
         if harness.app is not None:
-            await harness.app.stop()
+            await stop_or_explain(harness.app)
         await harness.emu.stop()
+
+
+async def stop_or_explain(app, timeout: float = 60.0) -> None:
+    """A graceful stop that hangs is a bug: fail with every task's stack instead of hanging CI."""
+    import asyncio
+    import io
+
+    try:
+        await asyncio.wait_for(app.stop(), timeout)
+    except asyncio.TimeoutError:
+        out = io.StringIO()
+        for task in asyncio.all_tasks():
+            task.print_stack(file=out)
+        raise AssertionError(f"app.stop() did not finish in {timeout} s; tasks:\n{out.getvalue()}") from None
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,8 +81,9 @@ class Harness:
     clock: ManualClock = field(default_factory=ManualClock)
     app: App | None = None
     with_backoffice: bool = True
-    redis_url: str | None = None
-    redis_prefix: str = "lapor-test"
+    # TEST_REDIS_URL: every test keeps conversations in Redis (CI's PostgreSQL run does).
+    redis_url: str | None = field(default_factory=lambda: os.environ.get("TEST_REDIS_URL"))
+    redis_prefix: str = field(default_factory=lambda: f"lapor-test-{uuid.uuid4().hex[:10]}")
     # Webhook mode: the emulator posts updates to the app's own HTTP server on this port.
     webhook: bool = False
     http_port: int | None = None
@@ -138,6 +140,16 @@ class Harness:
 
     async def count(self, model, *where) -> int:
         return await self.scalar(select(func.count()).select_from(model).where(*where))
+
+    async def conversation(self, r: "Resident") -> tuple[str | None, dict]:
+        """A resident's conversation state and data (the draft), from whichever storage the app
+        uses: the database, or Redis."""
+        from aiogram.fsm.storage.base import StorageKey
+
+        runtime = self.app.citizen
+        key = StorageKey(bot_id=runtime.bot.id, chat_id=r.user.id, user_id=r.user.id)
+        storage = runtime.dispatcher.storage
+        return await storage.get_state(key), await storage.get_data(key)
 
     async def settle(self, timeout: float = 30.0) -> None:
         """Until the bot has taken and handled every update and the outbox has nothing due."""

@@ -41,6 +41,26 @@ def test_db_upgrade_then_check(tmp_path):
     assert upgraded.returncode == 0, upgraded.stderr
     checked = lapor("db", "check", env=env)
     assert checked.returncode == 0 and "current" in checked.stdout
+    down = lapor("db", "downgrade", "0003", env=env)
+    assert down.returncode == 0, down.stderr
+    behind = lapor("db", "check", env=env)
+    assert behind.returncode == 1 and "lapor db upgrade" in behind.stdout
+
+
+def test_webhook_mode_says_what_is_missing(tmp_path):
+    env = {"PYTHONPATH": str(ROOT), "CITIZEN_BOT_TOKEN": "1:x", "WEBHOOK_URL": "", "WEBHOOK_SECRET": ""}
+    result = lapor("run", "--webhook", cwd=tmp_path, env={**env, "WEBHOOK_SECRET": "a" * 32})
+    assert result.returncode == 2 and "WEBHOOK_URL is not set" in result.stderr
+    result = lapor("run", "--webhook", cwd=tmp_path, env={**env, "WEBHOOK_URL": "https://x.example",
+                                                          "WEBHOOK_SECRET": "short"})
+    assert result.returncode == 2 and "WEBHOOK_SECRET" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_retention_run_prints_what_it_did(tmp_path):
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/r.sqlite3"}
+    result = lapor("retention", "run", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "photos purged: 0" in result.stdout and "deletion requests carried out: 0" in result.stdout
 
 
 def test_scripted_demo_plays_a_whole_report(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from db.models import DonationPledge, FsmRecord, Report
+from db.models import DonationPledge, Report
 from tests.flows import full_report, report_until
 
 
@@ -30,8 +30,7 @@ async def test_garbage_in_indonesian_gets_an_indonesian_answer(h):
     await report_until(r, "people_count", lang="id")
     answer = await r.send("sticker")
     assert "tombol" in answer.text.lower()  # "gunakan tombol ..."
-    record = await h.scalar(select(FsmRecord))
-    assert record.data["draft"]["category"] == "pengemis"
+    assert (await h.conversation(r))[1]["draft"]["category"] == "pengemis"
 
 
 async def test_status_add_info_and_withdraw_in_indonesian(h):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from db.models import FsmRecord, Report
+from db.models import Report
 from tests.flows import STEPS, english, full_report, report_until
 from tests.harness import PIN_BETA, PIN_OUTSIDE
 
@@ -23,8 +23,8 @@ async def test_cancel_at_every_step(h, step):
     assert "cancelled" in done.text.lower()
     assert done.reply_keyboard is not None and "📝 Make a report" in str(done.reply_keyboard)
     assert await h.count(Report) == 0
-    record = await h.scalar(select(FsmRecord))
-    assert record.state is None and not record.data  # the draft is gone, by the resident's choice
+    state, data = await h.conversation(r)
+    assert state is None and not data  # the draft is gone, by the resident's choice
 
 
 async def test_cancel_command_works_mid_report(h):
@@ -33,7 +33,7 @@ async def test_cancel_command_works_mid_report(h):
     await report_until(r, "description")
     done = await r.say("/batal")
     assert "Cancelled" in done.text
-    assert (await h.scalar(select(FsmRecord))).state is None
+    assert (await h.conversation(r))[0] is None
 
 
 async def test_every_field_can_be_changed_on_the_review_card(h):
@@ -117,8 +117,8 @@ async def test_garbage_at_every_step_gets_an_answer_and_keeps_the_draft(h, step)
     r = h.resident()
     await english(r)
     await report_until(r, step)
-    before = await h.scalar(select(FsmRecord))
-    draft_before, state_before = dict(before.data["draft"]), before.state
+    state_before, data = await h.conversation(r)
+    draft_before = dict(data["draft"])
     for kind, kwargs in GARBAGE:
         count = len(r.user.messages)
         if kind == "text":
@@ -129,9 +129,9 @@ async def test_garbage_at_every_step_gets_an_answer_and_keeps_the_draft(h, step)
         answer = r.last
         assert answer.text and ("Please" in answer.text or "I need the place" in answer.text
                                 or "did not understand" in answer.text), answer.text
-    after = await h.scalar(select(FsmRecord))
-    assert after.state == state_before
-    assert after.data["draft"] == draft_before
+    state_after, data = await h.conversation(r)
+    assert state_after == state_before
+    assert data["draft"] == draft_before
 
 
 async def test_a_photo_sent_too_early_is_kept(h):
@@ -140,8 +140,7 @@ async def test_a_photo_sent_too_early_is_kept(h):
     await report_until(r, "people_count")
     kept = await r.photo()
     assert "Photo kept" in kept.text and "How many people" in kept.text
-    record = await h.scalar(select(FsmRecord))
-    assert len(record.data["draft"]["photos"]) == 1
+    assert len((await h.conversation(r))[1]["draft"]["photos"]) == 1
 
 
 async def test_photos_step_limits_and_wrong_kinds(h):
@@ -153,8 +152,7 @@ async def test_photos_step_limits_and_wrong_kinds(h):
     for _ in range(h.region.limits.max_photos):
         last = await r.photo()
     assert "Is someone in danger" in last.text  # the limit moved the report on
-    record = await h.scalar(select(FsmRecord))
-    assert len(record.data["draft"]["photos"]) == h.region.limits.max_photos
+    assert len((await h.conversation(r))[1]["draft"]["photos"]) == h.region.limits.max_photos
 
 
 async def test_too_long_description_is_refused_politely(h):
@@ -178,8 +176,7 @@ async def test_bad_time_is_refused_and_a_later_time_means_yesterday(h):
     # The manual clock stands at 10:00 WIB: 23:30 can only have been yesterday evening.
     ok = await r.say("23.30")
     assert "23:30" in ok.text
-    record = await h.scalar(select(FsmRecord))
-    assert record.data["draft"]["seen_at"].startswith("2026-11-22")
+    assert (await h.conversation(r))[1]["draft"]["seen_at"].startswith("2026-11-22")
 
 
 async def test_pin_outside_the_region_is_accepted_and_flagged(h):
@@ -225,8 +222,7 @@ async def test_stale_button_is_refused(h):
     from bot.flows.report_ui import RA, ReportCb
     await r.tap_data(ReportCb(action=RA.CATEGORY, arg="pelacuran").pack())
     assert any("no longer valid" in a for a in r.user.callback_answers)
-    record = await h.scalar(select(FsmRecord))
-    assert record.data["draft"]["category"] == "pengemis"
+    assert (await h.conversation(r))[1]["draft"]["category"] == "pengemis"
     assert category_question is not None
 
 

@@ -125,7 +125,8 @@ async def test_healthz_and_metrics(hw):
     async with aiohttp.ClientSession() as http:
         async with http.get(url(hw, "/healthz")) as resp:
             assert resp.status == 200
-            assert await resp.json() == {"status": "ok", "database": "ok"}
+            expected = {"status": "ok", "database": "ok", **({"redis": "ok"} if hw.redis_url else {})}
+            assert await resp.json() == expected
         async with http.get(url(hw, "/metrics")) as resp:
             body = await resp.text()
     assert resp.headers["Content-Type"].startswith("text/plain")
@@ -154,3 +155,13 @@ async def test_healthz_says_503_and_which_part_is_down(tmp_path):
     finally:
         await harness.app.stop()
         await harness.emu.stop()
+
+
+async def test_going_back_to_polling_removes_the_webhook(hw):
+    await hw.app.stop()
+    hw.webhook = False
+    await hw.start()
+    assert hw.emu.bots[CITIZEN_TOKEN].webhook is None and hw.emu.bots[BACKOFFICE_TOKEN].webhook is None
+    r = hw.resident(4545, "Rina", language_code="en")
+    welcome = await r.say("/start")
+    assert welcome is not None and len(r.user.messages) >= 1
