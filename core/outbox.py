@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import dialect_name
@@ -97,7 +98,13 @@ async def claim_due(
         .limit(limit)
     )
     if dialect_name(session) == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
+        # Several instances: a chat whose earlier rows another worker holds is left to that
+        # worker, so a chat's messages keep their order and pace whoever sends them.
+        held = aliased(Outbox)
+        stmt = stmt.where(~exists().where(
+            held.bot == bot, held.chat_id == Outbox.chat_id, held.status == "pending",
+            held.claimed_until >= now, held.claimed_by != worker,
+        )).with_for_update(skip_locked=True)
     rows = list((await session.execute(stmt)).scalars())
     if rows:
         await session.execute(

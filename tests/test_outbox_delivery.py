@@ -97,3 +97,32 @@ async def test_duty_group_gets_the_alert(tmp_path):
     finally:
         await h.app.stop()
         await h.emu.stop()
+
+
+async def test_two_workers_never_share_a_chat_or_a_row(db):
+    """Several instances: a row goes to one worker, and a chat whose rows one worker holds is left
+    to it (on PostgreSQL; SQLite has one instance), so its messages keep their order."""
+    from datetime import datetime, timezone
+
+    from core import outbox
+    from db.dialect import dialect_name
+
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
+    async with db() as session:
+        for chat in (1, 1, 1, 2, 2):
+            outbox.enqueue_text(session, bot="citizen", chat_id=chat, text=f"to {chat}", now=now)
+        await session.commit()
+    async with db() as a_session, db() as b_session:
+        a = await outbox.claim_due(a_session, bot="citizen", worker="A", now=now, limit=2)
+        b = await outbox.claim_due(b_session, bot="citizen", worker="B", now=now, limit=10)
+        postgres = dialect_name(a_session) == "postgresql"
+    assert [r.chat_id for r in a] == [1, 1]
+    assert not {r.id for r in a} & {r.id for r in b}
+    if postgres:
+        assert [r.chat_id for r in b] == [2, 2]  # chat 1's third row waits for A
+    else:
+        assert [r.chat_id for r in b] == [1, 2, 2]
+    # When the leases run out (A died, B too), everything is taken again, in order.
+    async with db() as session:
+        later = await outbox.claim_due(session, bot="citizen", worker="C", now=now + outbox.CLAIM_LEASE * 2)
+    assert [r.chat_id for r in later] == [1, 1, 1, 2, 2]
