@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import TextIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditEvent, Officer, Report
@@ -17,7 +17,18 @@ COLUMNS = ["id", "at_utc", "ticket", "actor_type", "actor_id", "actor_name", "ac
 
 async def _rows(session: AsyncSession, since: datetime | None, until: datetime | None,
                 batch: int = 1000) -> AsyncIterator[tuple[AuditEvent, str | None, str | None]]:
-    last_id = 0
+    # Events are appended in time order, so the period is an id range: found through the index
+    # on `at`, it keeps a recent --since from reading the whole log.
+    last_id, max_id = 0, None
+    if since is not None:
+        first = (await session.execute(select(func.min(AuditEvent.id)).where(AuditEvent.at >= since))).scalar()
+        if first is None:
+            return
+        last_id = first - 1
+    if until is not None:
+        max_id = (await session.execute(select(func.max(AuditEvent.id)).where(AuditEvent.at < until))).scalar()
+        if max_id is None:
+            return
     while True:
         stmt = (select(AuditEvent, Report.ticket, Officer.name)
                 .outerjoin(Report, Report.id == AuditEvent.report_id)
@@ -26,7 +37,7 @@ async def _rows(session: AsyncSession, since: datetime | None, until: datetime |
         if since is not None:
             stmt = stmt.where(AuditEvent.at >= since)
         if until is not None:
-            stmt = stmt.where(AuditEvent.at < until)
+            stmt = stmt.where(AuditEvent.at < until, AuditEvent.id <= max_id)
         rows = (await session.execute(stmt)).all()
         if not rows:
             return

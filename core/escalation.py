@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import N_, translator
@@ -33,14 +33,23 @@ async def _claim(session: AsyncSession, report_id: int, kind: str, now: datetime
     return (await session.execute(stmt)).rowcount == 1
 
 
+async def _not_yet_escalated(session: AsyncSession, kind: str, states, due, now: datetime) -> list[Report]:
+    """Late reports without this escalation yet, most overdue first. Those already escalated are
+    left out in the query: a backlog of old late reports must not hide a new one behind the limit."""
+    done = exists().where(Escalation.report_id == Report.id, Escalation.kind == kind)
+    stmt = select(Report).where(Report.state.in_(states), due < now, ~done).order_by(due).limit(BATCH)
+    return list((await session.execute(stmt)).scalars())
+
+
+BATCH = 200  # per run (every minute); more wait for the next run
+
+
 async def escalate_due(session: AsyncSession, *, region: RegionConfig, now: datetime) -> int:
     """Queues the escalations that are due; returns how many reports escalated."""
-    late_ack = (await session.execute(
-        select(Report).where(Report.state.in_([ReportState.BARU, ReportState.DIALIHKAN]),
-                             Report.response_due_at < now).limit(200))).scalars().all()
-    late_close = (await session.execute(
-        select(Report).where(Report.state.in_([ReportState.DITERIMA, ReportState.DITANGANI]),
-                             Report.close_due_at < now).limit(200))).scalars().all()
+    late_ack = await _not_yet_escalated(session, "ack", [ReportState.BARU, ReportState.DIALIHKAN],
+                                        Report.response_due_at, now)
+    late_close = await _not_yet_escalated(session, "close", [ReportState.DITERIMA, ReportState.DITANGANI],
+                                          Report.close_due_at, now)
     count = 0
     for kind, reports in (("ack", late_ack), ("close", late_close)):
         for report in reports:

@@ -259,6 +259,21 @@ async def test_escalation_on_an_injected_clock_goes_out_once(h):
     assert any("Reminder" in (m.text or "") for m in officer.user.messages)
 
 
+async def test_a_backlog_of_escalated_reports_does_not_hide_a_new_late_one(h, monkeypatch):
+    import core.escalation
+
+    monkeypatch.setattr(core.escalation, "BATCH", 2)  # a backlog bigger than one run takes
+    await h.officer(9005, "Kasatpol", role="supervisor")
+    for i in range(3):
+        r = h.resident(5100 + i, f"Warga{i}")
+        await english(r)
+        await full_report(r)
+    h.clock.advance(minutes=h.region.category("pengemis").response_minutes + 1)
+    assert await h.app.run_escalations() == 2
+    assert await h.app.run_escalations() == 1  # the third, not the first two again
+    assert await h.app.run_escalations() == 0
+
+
 async def test_blocked_officer_is_marked_unreachable_and_supervisor_told(h):
     from db.models import Officer
 

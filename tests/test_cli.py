@@ -106,3 +106,23 @@ def test_audit_export_writes_csv(tmp_path):
     assert result.returncode == 0 and "2 audit events written" in result.stderr
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [r["action"] for r in rows] == ["officer_added", "officer_disabled"]
+
+
+async def test_audit_export_period_is_a_bounded_range(db):
+    import io
+    from datetime import datetime, timedelta, timezone
+
+    from core.audit_export import export_csv
+    from db.models import AuditEvent
+
+    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    async with db() as session:
+        session.add_all([AuditEvent(at=start + timedelta(days=d), actor_type="system", action=f"day{d}", data={})
+                         for d in range(10)])
+        await session.commit()
+        out = io.StringIO()
+        n = await export_csv(session, out, since=start + timedelta(days=3), until=start + timedelta(days=6))
+        assert n == 3 and [line.split(",")[6] for line in out.getvalue().splitlines()[1:]] == ["day3", "day4", "day5"]
+        assert await export_csv(session, io.StringIO(), since=start + timedelta(days=30)) == 0
+        assert await export_csv(session, io.StringIO(), until=start - timedelta(days=1)) == 0
+        assert await export_csv(session, io.StringIO()) == 10
