@@ -2,16 +2,31 @@
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.types import CallbackQuery
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from backoffice.handlers import alert_actions, queue, start, summary, work
-from core.i18n import N_
+from backoffice.keyboards import refuse
+from core.i18n import N_, Translator
 
 
 def router() -> Router:
     root = Router(name="backoffice")
     root.include_routers(start.router(), queue.router(), summary.router(), summary.subscriptions_router(),
-                        alert_actions.router(), work.router())
+                        alert_actions.router(), work.router(), fallback_router())
     return root
+
+
+def fallback_router() -> Router:
+    """Last in line: a button no handler takes (an old message's, out of turn, or forged) is answered,
+    so the officer's client does not spin until Telegram gives up."""
+    r = Router(name="backoffice-fallback")
+
+    @r.callback_query()
+    async def unknown_button(callback: CallbackQuery, callback_answer: CallbackAnswer, tr: Translator) -> None:
+        refuse(callback_answer, tr.plain("This button is no longer valid."))
+
+    return r
 
 
 # The officers' command menu, set per language at start-up.

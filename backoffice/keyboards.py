@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from core.i18n import Translator
+from core.ids import DbId
 from core.lifecycle import ReportState
 from core.report_actions import ActionRefused
 from db.models import Report
@@ -36,7 +37,7 @@ class OA(StrEnum):
 
 class OfficerCb(CallbackData, prefix="o"):
     action: OA
-    report: int
+    report: DbId
     # An outcome or agency code from the region config (a-z0-9_, at most 24 characters).
     arg: str = ""
 

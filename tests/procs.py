@@ -135,6 +135,12 @@ class AppProcess:
         """For teardown: whatever state it is in, it is gone afterwards."""
         self.kill()
 
+    def __enter__(self) -> AppProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     # --- readiness -------------------------------------------------------------------------------
     async def wait_ready(self, predicate: Callable[[], Any] | None = None, *, log_pattern: str | None = None,
                          timeout: float = 60.0, interval: float = 0.05) -> None:
@@ -183,7 +189,8 @@ class AppProcess:
         return "\n".join(self.log().splitlines()[-lines:])
 
     def log_lines(self, *, levels: Iterable[str] = ("ERROR", "CRITICAL")) -> list[str]:
-        """Log lines at these levels (the CLI's format: "time LEVEL logger: message"), with tracebacks."""
+        """Log lines at these levels (the CLI's format: "time LEVEL logger: message") with their
+        tracebacks, and any traceback printed outside logging."""
         wanted = tuple(f" {level} " for level in levels)
         out, keep = [], False
         for line in self.log().splitlines():
@@ -191,6 +198,8 @@ class AppProcess:
                 keep = False
             elif re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line):
                 keep = any(w in line for w in wanted)
+            elif line.startswith("Traceback (most recent call last)"):
+                keep = True  # an exception nothing logged (the process died of it)
             if keep:
                 out.append(line)
         return out

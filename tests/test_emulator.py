@@ -494,6 +494,40 @@ async def test_injected_faults(emu, bot, user):
     assert [m.text for m in user.messages] == ["empat", "terkirim tapi jawaban hilang"]
 
 
+
+async def test_random_faults_at_rates_are_seeded_and_cleared(emu, bot, user):
+    async def outcomes(seed: int) -> list[str]:
+        emu.clear_faults()
+        faults = emu.inject_random_faults(seed=seed, error_rate=0.2, rate_limit_rate=0.1, retry_after=3,
+                                          disconnect_rate=0.1, after_processing=0.5)
+        seen = []
+        for i in range(60):
+            emu.clock.advance(1)  # a 429 holds the chat for retry_after seconds of the emulator's clock
+            try:
+                await bot.send_message(USER, f"pesan {i}")
+                seen.append("ok")
+            except TelegramServerError:
+                seen.append("5xx")
+            except TelegramRetryAfter as exc:
+                assert 1 <= exc.retry_after <= 3
+                seen.append("429")
+            except TelegramNetworkError:
+                seen.append("drop")
+        assert sum(faults.injected.values()) == sum(1 for s in seen if s != "ok")
+        return seen
+
+    first = await outcomes(7)
+    assert {"ok", "5xx", "429", "drop"} <= set(first)
+    # A 429 holds the chat: the calls within retry_after seconds are refused too.
+    assert any(a == b == "429" for a, b in zip(first, first[1:]))
+    assert await outcomes(7) == first  # the same seed, the same faults
+    emu.clear_faults()
+    await bot.send_message(USER, "tanpa gangguan")
+    assert user.last_message.text == "tanpa gangguan"
+    emu.inject_random_faults(seed=1, error_rate=1.0, methods=["sendPhoto"])
+    await bot.send_message(USER, "sendMessage is not affected")
+    await bot.get_me()
+
 async def test_dispatcher_polling_answers_start(emu):
     router = Router()
 

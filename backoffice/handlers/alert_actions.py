@@ -21,7 +21,8 @@ def router() -> Router:
     async def refresh(callback: CallbackQuery, session: AsyncSession, region: RegionConfig, tr: Translator,
                       report_id: int) -> None:
         report = await report_by_id(session, report_id)
-        if report is not None and callback.message is not None:
+        # Alerts are text; a press forged onto a photo or a file has no alert to refresh.
+        if report is not None and callback.message is not None and getattr(callback.message, "text", None):
             await callback.message.edit_text(await alert_text(session, region, report, tr),
                                              reply_markup=alert_keyboard(tr, report))
 

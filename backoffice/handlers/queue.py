@@ -13,6 +13,7 @@ from backoffice.alerts import alert_text
 from backoffice.keyboards import OA, OfficerCb, alert_keyboard
 from core.clock import Clock
 from core.i18n import Translator
+from core.ids import PageNo
 from core.lifecycle import OPEN_STATES
 from core.officers import OfficerInfo
 from core.queue import PAGE_SIZE, QueueLine, agency_queue, find_ticket, history, officer_tasks, overdue
@@ -21,7 +22,7 @@ from core.tickets import normalise_ticket
 
 
 class QueueCb(CallbackData, prefix="q"):
-    page: int = 0
+    page: PageNo = 0
     overdue_first: bool = False
     kec: int = -1  # index into the region's kecamatan list; -1: all
     state: str = ""  # a life-cycle state code; "": every open state
@@ -70,7 +71,7 @@ async def show_queue(message: Message, officer: OfficerInfo, tr: Translator, reg
     else:
         text = tr("📋 <b>Open reports of {agency}</b>: {n}. Page {page}.", agency=agency, n=total, page=view.page + 1)
     markup = InlineKeyboardMarkup(inline_keyboard=rows)
-    if edit:
+    if edit and message.text is not None:  # a press on a photo or a file (forged) gets a new message
         await message.edit_text(text, reply_markup=markup)
     else:
         await message.answer(text, reply_markup=markup)
@@ -91,7 +92,7 @@ async def _show_filter_choices(message: Message, tr: Translator, region: RegionC
     rows = [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
     markup = InlineKeyboardMarkup(inline_keyboard=rows)
     text = tr("Filter the queue:")
-    if edit:
+    if edit and message.text is not None:  # a press on a photo or a file (forged) gets a new message
         await message.edit_text(text, reply_markup=markup)
     else:
         await message.answer(text, reply_markup=markup)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backoffice.keyboards import OA, OfficerCb, btn, refuse, refuse_action
 from core.clock import Clock
 from core.i18n import Translator
+from core.ids import parse_id
 from core.officers import OfficerInfo, officers_of
 from core.region import RegionConfig
 from core.relay import add_officer_note, ask_reporter
@@ -51,7 +52,7 @@ def _cancel_row(tr: Translator, report_id: int) -> list:
 
 def _number(text: str | None) -> int | None:
     text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) <= 3 else None
+    return int(text) if text.isdecimal() and len(text) <= 3 else None
 
 
 def router() -> Router:
@@ -304,12 +305,13 @@ def router() -> Router:
     async def reassign_to(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
                           officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
                           clock: Clock) -> None:
-        if not callback_data.arg.isdigit():
+        to_officer = parse_id(callback_data.arg)
+        if to_officer is None:
             refuse(callback_answer, tr.plain("This button is no longer valid."))
             return
         try:
             result = await reassign(session, clock=clock, region=region, officer=officer,
-                                    report_id=callback_data.report, to_officer_id=int(callback_data.arg))
+                                    report_id=callback_data.report, to_officer_id=to_officer)
         except ActionRefused as exc:
             refuse_action(callback_answer, tr, exc)
             return

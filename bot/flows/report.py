@@ -113,7 +113,11 @@ def router() -> Router:
     async def got_pin(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         lat, lon = message.location.latitude, message.location.longitude
         draft = await _draft(state)
-        placement = region.placer.place(lat, lon)
+        try:
+            placement = region.placer.place(lat, lon)
+        except ValueError:  # no place on earth (a modified client): ask for the place again
+            await ask("location", message, state, tr, region, draft, prefix=tr("I need the place first."))
+            return
         draft.latitude, draft.longitude = lat, lon
         draft.desa = None
         draft.outside_region = placement.inside_region is False
@@ -150,7 +154,7 @@ def router() -> Router:
     @r.callback_query(ReportFlow.kecamatan, ReportCb.filter(F.action == RA.KECAMATAN))
     async def chose_kecamatan(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb, state: FSMContext,
                               tr: Translator, region: RegionConfig) -> None:
-        index = int(callback_data.arg) if callback_data.arg.isdigit() else -1
+        index = int(callback_data.arg) if callback_data.arg.isdecimal() else -1
         if not 0 <= index < len(region.kecamatan):
             refuse(callback_answer, tr.plain("This button is no longer valid."))
             return
@@ -171,7 +175,7 @@ def router() -> Router:
                         tr: Translator, region: RegionConfig) -> None:
         draft = await _draft(state)
         kecamatan = region.kecamatan_by_name(draft.kecamatan or "")
-        page = int(callback_data.arg) if callback_data.arg.isdigit() else 0
+        page = int(callback_data.arg) if callback_data.arg.isdecimal() else 0
         if kecamatan is None:
             refuse(callback_answer, tr.plain("This button is no longer valid."))
             return
@@ -187,7 +191,7 @@ def router() -> Router:
             refuse(callback_answer, tr.plain("This button is no longer valid."))
             return
         if callback_data.action == RA.DESA:
-            index = int(callback_data.arg) if callback_data.arg.isdigit() else -1
+            index = int(callback_data.arg) if callback_data.arg.isdecimal() else -1
             if not 0 <= index < len(kecamatan.desa):
                 refuse(callback_answer, tr.plain("This button is no longer valid."))
                 return

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.flows.report_nav import escape, leave_flow, menu_markup
 from core.clock import Clock
 from core.i18n import N_, Translator
+from core.ids import DbId
 from core.lifecycle import STATE_LABELS, ReportState
 from core.my_reports import (
     PAGE_SIZE,
@@ -49,7 +50,7 @@ class MA(StrEnum):
 
 class MyCb(CallbackData, prefix="m"):
     action: MA
-    id: int = 0
+    id: DbId = 0  # a report, or a page of the list
 
 
 STATE_ICONS = {

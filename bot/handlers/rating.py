@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.i18n import Translator
+from core.ids import DbId
 from core.report_actions import rate_report
 from core.reporters import ReporterInfo
 
@@ -16,7 +17,7 @@ from core.reporters import ReporterInfo
 class RateCb(CallbackData, prefix="rate"):
     """Packs as "rate:<report>:<stars>", the form core.report_actions.rating_keyboard writes."""
 
-    report: int
+    report: DbId
     stars: int
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.flows.report_nav import leave_flow
 from core.clock import Clock
 from core.i18n import Translator
+from core.ids import DbId
 from core.relay import answer_question, question_for_reporter
 from core.reporters import ReporterInfo
 
@@ -21,7 +22,7 @@ ANSWER_MAX = 1000
 class AnswerCb(CallbackData, prefix="ans"):
     """Packs as "ans:<question>", the form core.relay.answer_keyboard writes."""
 
-    question: int
+    question: DbId
 
 
 class AnswerFlow(StatesGroup):

@@ -9,7 +9,7 @@
 from .html_check import HTMLParseError, parse_html
 from .limits import MonotonicClock, VirtualClock
 from .models import ApiError, CallbackQuery, CallRecord, Chat, Message
-from .server import BotAPIEmulator
+from .server import BotAPIEmulator, RandomFaults
 from .users import EmulatedUser
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "HTMLParseError",
     "Message",
     "MonotonicClock",
+    "RandomFaults",
     "VirtualClock",
     "parse_html",
 ]

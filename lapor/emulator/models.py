@@ -44,6 +44,7 @@ class CallRecord(NamedTuple):
     method: str
     chat_id: int | None
     status: int
+    description: str | None = None  # the error's text, for calls that were refused
 
 
 @dataclass(eq=False)

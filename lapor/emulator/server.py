@@ -12,10 +12,12 @@ import asyncio
 import inspect
 import itertools
 import json
+import math
+import random
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
@@ -86,6 +88,77 @@ class Fault:
         return ApiError(self.status, description)
 
 
+@dataclass
+class RandomFaults:
+    """Faults at set rates instead of counts: every matching call draws from a seeded random
+    generator, so a run is repeatable for a given seed and order of calls.
+
+    Per call, in this order: while a 429 burst is under way for the (bot, chat), the call gets 429
+    with the seconds left; otherwise with `error_rate` a 5xx (one of `error_statuses`); with
+    `rate_limit_rate` a 429 burst starts: for `retry_after` seconds (the emulator's clock) every
+    call of that bot to that chat gets 429, as Telegram's flood control does, and a client that
+    waits retry_after gets through; with `disconnect_rate` the connection is dropped (with
+    probability `after_processing` only once the call took effect, so the answer is lost rather
+    than the request); independently, with `slow_rate` the answer comes `slow_seconds` late (real
+    time).
+    """
+
+    seed: int = 0
+    error_rate: float = 0.0
+    error_statuses: tuple[int, ...] = (500, 502, 503, 504)
+    rate_limit_rate: float = 0.0
+    retry_after: int = 1
+    disconnect_rate: float = 0.0
+    after_processing: float = 0.5
+    slow_rate: float = 0.0
+    slow_seconds: float = 0.5
+    methods: frozenset[str] | None = None  # lower-case names; None = every method but `exclude`
+    exclude: frozenset[str] = frozenset({"getupdates"})
+    chat_id: int | None = None
+    injected: Counter = field(default_factory=Counter)  # what was injected, by kind
+
+    clock: Clock = field(default_factory=MonotonicClock)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self._bursts: dict[tuple[int, int | None], float] = {}  # (bot, chat) -> flood control until
+
+    def matches(self, method: str, chat_id: int | None) -> bool:
+        if self.methods is not None and method not in self.methods:
+            return False
+        if method in self.exclude:
+            return False
+        return self.chat_id is None or self.chat_id == chat_id
+
+    def draw(self, bot_id: int, method: str, chat_id: int | None) -> tuple[float, Fault | None]:
+        """(extra delay, the fault for this call or None)."""
+        delay = self.slow_seconds if self.slow_rate and self.rng.random() < self.slow_rate else 0.0
+        if delay:
+            self.injected["slow"] += 1
+        scope, now = (bot_id, chat_id), self.clock.monotonic()
+        until = self._bursts.get(scope, 0.0)
+        if until > now:
+            self.injected["429"] += 1
+            left = max(1, math.ceil(until - now - 1e-9))
+            return delay, Fault("error", method, 1, status=429, retry_after=left)
+        roll = self.rng.random()
+        if roll < self.error_rate:
+            status = self.rng.choice(self.error_statuses)
+            self.injected[str(status)] += 1
+            return delay, Fault("error", method, 1, status=status)
+        roll -= self.error_rate
+        if roll < self.rate_limit_rate:
+            self._bursts[scope] = now + self.retry_after
+            self.injected["429"] += 1
+            return delay, Fault("error", method, 1, status=429, retry_after=self.retry_after)
+        roll -= self.rate_limit_rate
+        if roll < self.disconnect_rate:
+            late = self.rng.random() < self.after_processing
+            self.injected["disconnect_after" if late else "disconnect"] += 1
+            return delay, Fault("disconnect", method, 1, after_processing=late)
+        return delay, None
+
+
 class BotAPIEmulator:
     """The emulated Bot API: state, HTTP front end, fault injection and call statistics."""
 
@@ -122,6 +195,7 @@ class BotAPIEmulator:
         self.callback_queries: dict[str, CallbackQuery] = {}
         self.calls: list[CallRecord] = []
         self._faults: list[Fault] = []
+        self._random_faults: list[RandomFaults] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Event()
         self._closing = False
@@ -254,10 +328,49 @@ class BotAPIEmulator:
             Fault("disconnect", _lower(method), count, after_processing=after_processing)
         )
 
+    def inject_random_faults(
+        self,
+        *,
+        seed: int = 0,
+        error_rate: float = 0.0,
+        rate_limit_rate: float = 0.0,
+        retry_after: int = 1,
+        disconnect_rate: float = 0.0,
+        after_processing: float = 0.5,
+        slow_rate: float = 0.0,
+        slow_seconds: float = 0.5,
+        methods: list[str] | None = None,
+        exclude: list[str] | tuple[str, ...] = ("getUpdates",),
+        chat_id: int | None = None,
+        error_statuses: tuple[int, ...] = (500, 502, 503, 504),
+    ) -> RandomFaults:
+        """Faults at rates (probabilities per call) until clear_faults(); see RandomFaults. Count-
+        based faults (inject_fault and friends) are taken first. Returns the live object, whose
+        `injected` counter tells what was injected."""
+        for name, rate in (("error_rate", error_rate), ("rate_limit_rate", rate_limit_rate),
+                           ("disconnect_rate", disconnect_rate), ("slow_rate", slow_rate),
+                           ("after_processing", after_processing)):  # fmt: skip
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if error_rate + rate_limit_rate + disconnect_rate > 1.0:
+            raise ValueError("error_rate + rate_limit_rate + disconnect_rate must not exceed 1")
+        faults = RandomFaults(
+            seed=seed, error_rate=error_rate, error_statuses=tuple(error_statuses),
+            rate_limit_rate=rate_limit_rate, retry_after=retry_after, clock=self.clock, disconnect_rate=disconnect_rate, after_processing=after_processing,
+            slow_rate=slow_rate, slow_seconds=slow_seconds,
+            methods=None if methods is None else frozenset(m.lower() for m in methods),
+            exclude=frozenset(m.lower() for m in exclude), chat_id=chat_id,
+        )  # fmt: skip
+        self._random_faults.append(faults)
+        return faults
+
     def clear_faults(self) -> None:
         self._faults.clear()
+        self._random_faults.clear()
 
-    def _take_faults(self, method: str, chat_id: int | None) -> tuple[float, Fault | None]:
+    def _take_faults(
+        self, method: str, chat_id: int | None, bot_id: int | None = None
+    ) -> tuple[float, Fault | None]:
         """Consume the matching faults: total delay, plus the first error/disconnect."""
         delay, failure = 0.0, None
         for fault in self._faults:
@@ -271,6 +384,12 @@ class BotAPIEmulator:
                 continue
             fault.count -= 1
         self._faults = [fault for fault in self._faults if fault.count > 0]
+        for random_faults in self._random_faults:
+            if failure is not None or not random_faults.matches(method, chat_id):
+                continue
+            extra, drawn = random_faults.draw(bot_id or 0, method, chat_id)
+            delay += extra
+            failure = drawn
         return delay, failure
 
     # ----------------------------------------------------------------- statistics
@@ -499,7 +618,7 @@ class BotAPIEmulator:
         if handler is None:
             return self._answer(bot, method, chat_id, ApiError(404, "Not Found: method not found"))
 
-        delay, fault = self._take_faults(method.lower(), chat_id)
+        delay, fault = self._take_faults(method.lower(), chat_id, bot.id)
         if delay:
             await asyncio.sleep(delay)
         if fault is not None and fault.kind == "error":
@@ -529,9 +648,10 @@ class BotAPIEmulator:
     ) -> web.Response:
         if isinstance(outcome, ApiError):
             status, body = outcome.status, outcome.to_json()
+            description = outcome.description
         else:
-            status, body = 200, outcome
-        self.calls.append(CallRecord(bot.id if bot else None, method, chat_id, status))
+            status, body, description = 200, outcome, None
+        self.calls.append(CallRecord(bot.id if bot else None, method, chat_id, status, description))
         if raw_body is not None:
             return web.Response(status=status, text=raw_body, content_type="text/html")
         return web.json_response(body, status=status, dumps=_dumps)
