@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from db.models import Outbox
 PRIORITY_INTERACTIVE = 0  # someone is waiting for this answer
 PRIORITY_BULK = 10  # alerts, summaries
 CLAIM_LEASE = timedelta(seconds=60)
+PER_CHAT = 3
 OUTBOX_TOUCHED = "outbox_touched"
 
 
@@ -91,20 +92,28 @@ async def claim_due(
     A claim is a lease: rows of a worker that died are taken over once the lease runs out.
     """
     free = or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now)
-    stmt = (
-        select(Outbox)
-        .where(Outbox.bot == bot, Outbox.status == "pending", Outbox.next_attempt_at <= now, free)
-        .order_by(Outbox.priority, Outbox.id)
-        .limit(limit)
-    )
+    due = [Outbox.bot == bot, Outbox.status == "pending", Outbox.next_attempt_at <= now, free]
     if dialect_name(session) == "postgresql":
         # Several instances: a chat whose earlier rows another worker holds is left to that
         # worker, so a chat's messages keep their order and pace whoever sends them.
         held = aliased(Outbox)
-        stmt = stmt.where(~exists().where(
+        due.append(~exists().where(
             held.bot == bot, held.chat_id == Outbox.chat_id, held.status == "pending",
             held.claimed_until >= now, held.claimed_by != worker,
-        )).with_for_update(skip_locked=True)
+        ))
+    # At most PER_CHAT rows of one chat per claim: a chat goes at one message a second, so a
+    # chat with a backlog (a supervisor's summary and its files, twenty alerts) must not fill
+    # the batch and hold every other chat back while it drains.
+    rank = func.row_number().over(partition_by=Outbox.chat_id, order_by=(Outbox.priority, Outbox.id))
+    ranked = select(Outbox.id.label("id"), rank.label("rank")).where(*due).subquery()
+    stmt = (
+        select(Outbox)
+        .where(Outbox.id.in_(select(ranked.c.id).where(ranked.c.rank <= PER_CHAT)), *due[:4])
+        .order_by(Outbox.priority, Outbox.id)
+        .limit(limit)
+    )
+    if dialect_name(session) == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
     rows = list((await session.execute(stmt)).scalars())
     if rows:
         await session.execute(

@@ -126,3 +126,19 @@ async def test_two_workers_never_share_a_chat_or_a_row(db):
     async with db() as session:
         later = await outbox.claim_due(session, bot="citizen", worker="C", now=now + outbox.CLAIM_LEASE * 2)
     assert [r.chat_id for r in later] == [1, 1, 1, 2, 2]
+
+
+async def test_a_chat_with_a_backlog_does_not_hold_the_others_back(db):
+    from datetime import datetime, timezone
+
+    from core import outbox
+
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
+    async with db() as session:
+        for i in range(10):
+            outbox.enqueue_text(session, bot="backoffice", chat_id=1, text=f"alert {i}", now=now)
+        outbox.enqueue_text(session, bot="backoffice", chat_id=2, text="alert for someone else", now=now)
+        await session.commit()
+        claimed = await outbox.claim_due(session, bot="backoffice", worker="A", now=now, limit=50)
+    assert [r.chat_id for r in claimed] == [1] * outbox.PER_CHAT + [2]
+    assert [r.payload["text"] for r in claimed][:3] == ["alert 0", "alert 1", "alert 2"]  # in order
