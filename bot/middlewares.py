@@ -24,10 +24,16 @@ class ReporterMiddleware(BaseMiddleware):
             # The citizen bot talks to residents in private chats only.
             return None
         region = data["region"]
+        session = data["session"]
         reporter = await ensure_reporter(
-            data["session"], telegram_id=user.id, chat_id=chat.id, now=data["clock"].now(),
+            session, telegram_id=user.id, chat_id=chat.id, now=data["clock"].now(),
             language=region.region.default_language, display_name=user.full_name,
         )
+        if session.in_transaction():
+            # End the lookup's read transaction: its pooled connection goes back now instead of
+            # being held through the handler (Telegram calls, conversation-storage writes, which
+            # take a connection of their own).
+            await session.commit()
         data["reporter"] = reporter
         data["tr"] = translator(reporter.language)
         return await handler(event, data)

@@ -27,6 +27,26 @@ from core.clock import Clock
 log = logging.getLogger(__name__)
 
 
+def _keep_response_models() -> list[type]:
+    """aiogram parses every Bot API answer into `Response[T]`, a pydantic generic model. pydantic
+    (2.11+) caches parametrised generics only weakly: each time the garbage collector frees one,
+    the next answer builds the model class again (about 8 ms, ~10% of the bot's CPU under load,
+    seen in bench/throughput.py's profile). Strong references to the answers this app's bots
+    receive keep each built once per process (~50 ms at import)."""
+    from aiogram import methods
+    from aiogram.methods.base import Response
+
+    used = ("GetUpdates", "GetMe", "SendMessage", "SendPhoto", "SendLocation", "SendMediaGroup", "SendDocument",
+            "EditMessageText", "EditMessageReplyMarkup", "EditMessageCaption", "DeleteMessage",
+            "AnswerCallbackQuery", "SendChatAction", "SetMyCommands", "GetFile", "SetWebhook", "DeleteWebhook",
+            "GetWebhookInfo")
+    returning = {repr(getattr(methods, name).__returning__): getattr(methods, name).__returning__ for name in used}
+    return [Response[t] for t in returning.values()]
+
+
+_RESPONSE_MODELS = _keep_response_models()
+
+
 def chat_key(update: Update) -> tuple[str, int]:
     """What must be handled in order: the chat (or the user, for events without a chat)."""
     event = update.event
@@ -47,7 +67,7 @@ class InboxPoller:
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
         timeout: int = 30,
-        concurrency: int = 64,
+        concurrency: int = 7,
         allowed_updates: list[str] | None = None,
         lease: timedelta | None = None,
     ) -> None:
@@ -58,6 +78,12 @@ class InboxPoller:
         self.clock = clock
         self.timeout = timeout
         self.allowed_updates = allowed_updates
+        # Updates handled at once. An update's session can hold a pooled connection while the
+        # conversation storage (SqlStorage) takes a second one: with more updates at once than the
+        # pool has connections, every one of them would hold one and wait for another until the
+        # pool times out (30 s). Both bots' pollers share the engine's pool (5 + 10 overflow), so
+        # 7 each always leaves a connection free. Beyond that, more at once buys nothing: the
+        # event loop is busy long before.
         self._semaphore = asyncio.Semaphore(concurrency)
         self._tails: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
