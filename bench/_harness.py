@@ -22,8 +22,8 @@ call in that chat (the first thing the user sees); the "complete" time is to its
 from __future__ import annotations
 
 import argparse
-import functools
 import asyncio
+import functools
 import json
 import os
 import platform
@@ -172,25 +172,26 @@ class SendWatch:
     def __init__(self, chats: set[int]) -> None:
         self.chats = chats
         self.times: list[float] = []
-        self._target: tuple[int, asyncio.Future] | None = None
+        self._targets: list[tuple[int, asyncio.Future]] = []
 
     def record(self, now: float) -> None:
         self.times.append(now)
-        if self._target is not None and len(self.times) >= self._target[0] and not self._target[1].done():
-            self._target[1].set_result(None)
+        for count, future in self._targets:
+            if len(self.times) >= count and not future.done():
+                future.set_result(None)
 
     async def wait(self, count: int, timeout: float) -> bool:
         if len(self.times) >= count:
             return True
-        future = asyncio.get_running_loop().create_future()
-        self._target = (count, future)
+        target = (count, asyncio.get_running_loop().create_future())
+        self._targets.append(target)
         try:
-            await asyncio.wait_for(future, timeout)
+            await asyncio.wait_for(target[1], timeout)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         finally:
-            self._target = None
+            self._targets.remove(target)
 
 
 @functools.cache
@@ -253,7 +254,7 @@ def _tracking_class():
         def status_count(self, bot_id: int, status: int) -> int:
             return self.by_bot_status.get((bot_id, status), 0)
 
-        def watch_sends(self, bot_id: int, chats: set[int]) -> "SendWatch":
+        def watch_sends(self, bot_id: int, chats: set[int]) -> SendWatch:
             """Counts and timestamps a bot's successful sends into `chats` (e.g. alerted officers)."""
             watch = self._watches[bot_id] = SendWatch(set(chats))
             return watch
@@ -339,8 +340,8 @@ class DbTarget:
         for name in self.names:
             try:
                 await drop_postgres(name)
-            except Exception:  # noqa: BLE001 - best effort
-                pass
+            except Exception as exc:  # noqa: BLE001 - best effort: a leftover scratch database
+                print(f"(could not drop scratch database {name}: {exc})")
 
 
 # ------------------------------------------------------------------------------------------ child process
@@ -359,14 +360,15 @@ class BotProcess:
         return self.proc.pid
 
     async def start(self, timeout: float = 120.0) -> None:
-        self._stderr = open(self.stderr_path, "wb")
+        # The child writes its log straight into this file (kept open for the child's lifetime).
+        self._stderr = open(self.stderr_path, "wb")  # noqa: ASYNC230, SIM115
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench._harness", self.kind, *self.args, cwd=str(ROOT),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self._stderr,
         )
         try:
             line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             line = b""
         if line.strip() != b"READY":
             await self.kill()
@@ -378,7 +380,7 @@ class BotProcess:
         try:
             out = await asyncio.wait_for(self.proc.stdout.read(), timeout)
             await asyncio.wait_for(self.proc.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self.kill()
             raise RuntimeError(f"the {self.kind} bot did not stop\n{self.stderr_tail()}")
         self._stderr.close()
@@ -554,7 +556,12 @@ async def serve_bare(ns: argparse.Namespace) -> None:
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
     from aiogram.enums import ParseMode
-    from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+    from aiogram.types import (
+        CallbackQuery,
+        InlineKeyboardButton,
+        InlineKeyboardMarkup,
+        Message,
+    )
 
     from lapor.retry import RetryMiddleware
 
@@ -589,7 +596,7 @@ async def serve_bare(ns: argparse.Namespace) -> None:
     await dp.stop_polling()
     try:
         await asyncio.wait_for(polling, 10)
-    except (asyncio.TimeoutError, asyncio.CancelledError):
+    except (TimeoutError, asyncio.CancelledError):
         pass
     await bot.session.close()
     print(json.dumps(figures), flush=True)
@@ -696,7 +703,7 @@ async def play(emu, user, bot_id: int, steps: list[Step], counts: list[int] | No
             t0 = time.perf_counter()
             (step.bare if bare else step.real)(user)
             log = await emu.wait_calls(bot_id, user.id, before + expected, timeout)
-        except (AssertionError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, AssertionError) as exc:
             run.error = f"{step.name}: {type(exc).__name__}: {str(exc)[:300]}"
             return run
         finally:

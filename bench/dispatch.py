@@ -60,7 +60,6 @@ from bench._harness import (
     BotProcess,
     CpuMeter,
     DbTarget,
-    Step,
     app_args,
     calibrate_real_flow,
     cancel_step,
@@ -101,9 +100,9 @@ SCENARIOS = {
 
 
 async def register_officers(url: str, officers: int, active: int) -> None:
+    from core.clock import SystemClock
     from core.officers import add_officer
     from core.region import load_region_config
-    from core.clock import SystemClock
     from db.engine import create_engine, create_sessionmaker
 
     region = load_region_config(TEST_REGION)
@@ -245,7 +244,7 @@ async def run_scenario(sc: Scenario, *, target: DbTarget, officers: int, reports
                 asked += 1
                 try:
                     await asyncio.wait_for(drained.wait(), THINK)  # the officer's pause; ends with the drain
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             return asked
 

@@ -55,12 +55,11 @@ import argparse
 import asyncio
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench._harness import (
-    BARE_TOKEN,
     BACKOFFICE_TOKEN,
+    BARE_TOKEN,
     CITIZEN_TOKEN,
     BotProcess,
     CpuMeter,
@@ -212,10 +211,10 @@ async def main(argv: list[str]) -> int:
                 summary.append((database, n, bare, free, real, ratio, ratio_free))
             if ns.profile:
                 path = str(tmp / f"profile-{database}.pstats")
-                url = await target.fresh(f"bench_tp_profile")
+                url = await target.fresh("bench_tp_profile")
                 prof = await run_once("real", ns.profile, steps=steps, counts=counts, think=ns.think, db_url=url,
                                       profile=path, timeout=ns.timeout)
-                print(f"-- profiled real run (cProfile slows it; figures not comparable):")
+                print("-- profiled real run (cProfile slows it; figures not comparable):")
                 report(prof)
                 print_profile(path)
                 print()

@@ -40,7 +40,10 @@ import time
 from collections import OrderedDict
 
 from aiogram import Bot
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
 from aiogram.methods import (
     CopyMessage,
     ForwardMessage,
@@ -84,7 +87,7 @@ class BotPacer:
         self._last_sent: OrderedDict[int, float] = OrderedDict() if last_sent is None else last_sent
         self.taken = {INTERACTIVE: 0, BULK: 0}
 
-    def for_outbox(self) -> "_OutboxSide":
+    def for_outbox(self) -> _OutboxSide:
         """What OutboxWorker.bucket must be: `await take()` before each send, at bulk priority."""
         return _OutboxSide(self)
 
