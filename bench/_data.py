@@ -22,7 +22,7 @@ import uuid
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
@@ -235,7 +235,7 @@ class HistoryGenerator:
         return timedelta(minutes=median * math.exp(self.rng.gauss(0, sigma)))
 
     def _report(self, rid: int, created: datetime, stale: bool, events: list[dict]) -> dict:
-        rng, now = self.rng, self.now
+        rng = self.rng
         cat = rng.choices(self.categories, self.category_weights)[0]
         urgent = rng.random() < 0.06
         agency = cat.primary

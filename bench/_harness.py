@@ -410,22 +410,23 @@ class BotProcess:
             return 0
 
 
-def app_args(api: str, database_url: str, *, outbox_rate: float | None = None, profile: str | None = None,
-             shared_pacing: bool = False, backoffice: bool = True, gc_freeze: bool = False,
-             poller_concurrency: int | None = None, pacer_burst: float | None = None) -> list[str]:
+def app_args(api: str, database_url: str, *, send_rate: float | None = None, profile: str | None = None,
+             backoffice: bool = True, gc_freeze: bool = False,
+             poller_concurrency: int | None = None, pacer_burst: float | None = None,
+             think: float = 0.0) -> list[str]:
     args = ["--api", api, "--db", database_url]
+    if think:
+        args += ["--think", str(think)]
     if pacer_burst:
         args += ["--pacer-burst", str(pacer_burst)]
     if poller_concurrency:
         args += ["--poller-concurrency", str(poller_concurrency)]
     if gc_freeze:
         args += ["--gc-freeze"]
-    if outbox_rate is not None:
-        args += ["--outbox-rate", str(outbox_rate)]
+    if send_rate is not None:
+        args += ["--send-rate", str(send_rate)]
     if profile:
         args += ["--profile", profile]
-    if shared_pacing:
-        args += ["--shared-pacing"]
     if not backoffice:
         args += ["--no-backoffice"]
     return args
@@ -490,6 +491,28 @@ def _end_profile(profiler, path: str | None) -> None:
         profiler.dump_stats(path)
 
 
+class EmulatorTime:
+    """The emulator's VirtualClock as the bot's process can tell it: real time, plus `think`
+    seconds for every user action, counted as the updates arrive (a little behind the emulator,
+    which moves its clock when the user acts: pacing on it errs on the safe side).
+
+    The bot's send budget (lapor.pacing) counts in this time as the emulator judges Telegram's
+    limits in it, as tests/harness.py does: otherwise a resident who answers at machine speed
+    would make the bot wait a real second per message in their chat, which no person causes."""
+
+    def __init__(self, think: float) -> None:
+        self.think, self.actions = think, 0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.think * self.actions
+
+    async def middleware(self, make_request, bot, method):
+        response = await make_request(bot, method)
+        if getattr(method, "__api_method__", "") == "getUpdates" and isinstance(response.result, list):
+            self.actions += len(response.result)
+        return response
+
+
 async def serve_app(ns: argparse.Namespace) -> None:
     import logging
 
@@ -501,27 +524,26 @@ async def serve_app(ns: argparse.Namespace) -> None:
     from lapor.settings import Settings
 
     kwargs: dict[str, Any] = {}
-    if ns.outbox_rate is not None:
-        kwargs["outbox_rate_per_second"] = ns.outbox_rate
+    if ns.send_rate is not None:
+        kwargs["send_rate_per_second"] = ns.send_rate
     settings = Settings(citizen_bot_token=CITIZEN_TOKEN, database_url=ns.db,
                         backoffice_bot_token=None if ns.no_backoffice else BACKOFFICE_TOKEN,
                         telegram_api_url=ns.api, _env_file=None, **kwargs)
-    app = App(settings, clock=SystemClock(), region=load_region_config(TEST_REGION), run_scheduler=False)
+    extra: dict[str, Any] = {}
+    if ns.think:
+        extra["send_clock"] = emulator_time = EmulatorTime(ns.think)
+    app = App(settings, clock=SystemClock(), region=load_region_config(TEST_REGION), run_scheduler=False, **extra)
     await app.start()
+    if ns.think:
+        for runtime in app.runtimes:
+            runtime.bot.session.middleware(emulator_time.middleware)
     if ns.poller_concurrency:
         for runtime in app.runtimes:  # an experiment: the pollers' bound on updates handled at once
             runtime.poller._semaphore = asyncio.Semaphore(ns.poller_concurrency)
-    pacers: dict[str, Any] = {}
-    if ns.shared_pacing:
-        # The wiring lapor/app.py would do in _runtime (see lapor/pacing.py), done here from outside.
-        from lapor.pacing import BotPacer, PacingMiddleware
-
-        for runtime in app.runtimes:
-            extra = {"burst": ns.pacer_burst} if ns.pacer_burst else {}
-            pacer = BotPacer(rate=settings.outbox_rate_per_second, last_sent=runtime.worker._last_sent, **extra)
-            runtime.worker.bucket = pacer.for_outbox()
-            runtime.bot.session.middleware(PacingMiddleware(pacer))
-            pacers[runtime.name] = pacer
+    pacers = {runtime.name: runtime.worker.pacer for runtime in app.runtimes}
+    if ns.pacer_burst:  # an experiment: the shared budget's burst (lapor/pacing.py)
+        for pacer in pacers.values():
+            pacer.capacity = pacer.tokens = max(1.0 + pacer.reserve, ns.pacer_burst)
     if ns.gc_freeze:
         # What `lapor run` could do once started: everything allocated so far (modules, pydantic
         # schemas, the region config) leaves the collector's generations for good.
@@ -758,9 +780,9 @@ def main() -> None:
     parser.add_argument("kind", choices=["app", "bare"])
     parser.add_argument("--api", required=True)
     parser.add_argument("--db")
-    parser.add_argument("--outbox-rate", type=float)
+    parser.add_argument("--send-rate", type=float)
+    parser.add_argument("--think", type=float, default=0.0)
     parser.add_argument("--profile")
-    parser.add_argument("--shared-pacing", action="store_true")
     parser.add_argument("--no-backoffice", action="store_true")
     parser.add_argument("--gc-freeze", action="store_true")
     parser.add_argument("--poller-concurrency", type=int)

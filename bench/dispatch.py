@@ -16,8 +16,8 @@ last alert delivered.
   theoretical minimum   2,000 / 30 per s = 66.7 s (65.7 s if Telegram's burst of 30 is spent
                         first); per chat, 4 messages at 1/s take 3 s, so the bot budget binds.
                         Target: within 10% (73.3 s).
-  outbox floor          the worker paces itself at OUTBOX_RATE_PER_SECOND (25 by default, five
-                        below the limit to leave room for direct replies): 2,000 / 25 = 80 s.
+  pacing                each bot has one send budget, SEND_RATE_PER_SECOND (30 by default, burst
+                        15), shared by its direct replies (first) and its outbox (lapor/pacing.py).
   429s                  counted in the emulator, per bot (target: none).
   lost / duplicated     each officer's chat is read back from the emulator: each report's alert
                         exactly once, and one pin per report; the outbox table must hold no
@@ -31,14 +31,12 @@ last alert delivered.
                         for as long as the drain lasts; both p95s are printed side by side.
 
 Scenarios (--scenarios, comma-separated; default all):
-  base        the app as it is (outbox 25/s)
+  base        the app as it is, nobody else using the backoffice bot
   busy        as base, and 20 officers of another agency (--active-officers) send /tugas to the
               backoffice bot every 1.5 s during the drain: direct replies of the SAME bot as the
               alerts (they are not alerted, so their chats get only replies: any 429 is the bot's
               budget, not a chat's)
-  rate30      outbox at 30/s, nobody else using the backoffice bot
-  paced       prototype lapor/pacing.py (one budget per bot, replies first) with the outbox at 30/s
-  paced-busy  paced, with the busy officers
+  rate25      as busy, with SEND_RATE_PER_SECOND=25: what five messages a second of headroom costs
 
     .venv/bin/python -m bench.dispatch --quick
     .venv/bin/python -m bench.dispatch --database both
@@ -85,17 +83,13 @@ class Scenario:
     name: str
     rate: float
     active: bool
-    paced: bool
     what: str
 
 
 SCENARIOS = {
-    "base": Scenario("base", 25.0, False, False, "as is: outbox 25/s"),
-    "busy": Scenario("busy", 25.0, True, False, "as is (outbox 25/s), officers using the backoffice bot"),
-    "rate30": Scenario("rate30", 30.0, False, False, "outbox 30/s"),
-    "paced": Scenario("paced", 30.0, False, True, "prototype shared budget (lapor/pacing.py) at 30/s"),
-    "paced-busy": Scenario("paced-busy", 30.0, True, True,
-                           "prototype shared budget at 30/s, officers using the backoffice bot"),
+    "base": Scenario("base", 30.0, False, "as is: one budget per bot, 30/s"),
+    "busy": Scenario("busy", 30.0, True, "as is, officers using the backoffice bot"),
+    "rate25": Scenario("rate25", 25.0, True, "budget 25/s, officers using the backoffice bot"),
 }
 
 
@@ -173,7 +167,7 @@ async def run_scenario(sc: Scenario, *, target: DbTarget, officers: int, reports
     citizen_id = emu.add_bot(CITIZEN_TOKEN, "bench_bot", "Bench")
     backoffice_id = emu.add_bot(BACKOFFICE_TOKEN, "bench_petugas_bot", "Bench Petugas")
     bo_state = emu.bot(BACKOFFICE_TOKEN)
-    child = BotProcess("app", app_args(emu.base_url, url, outbox_rate=sc.rate, shared_pacing=sc.paced,
+    child = BotProcess("app", app_args(emu.base_url, url, send_rate=sc.rate,
                                        pacer_burst=pacer_burst))
     active_n = active if sc.active else 0
     try:
@@ -331,9 +325,9 @@ def report(r: dict, officers: int, reports: int) -> None:
           f"p95 ratio {percentile(d, 95) / percentile(b, 95):.2f}")
     if sc.active:
         print(f"      busy officers sent {r['asked']} /tugas during the drain")
-    paced = r["child"].get("pacer_taken")
-    if paced:
-        print(f"      shared budget: tokens taken {paced}")
+    taken = r["child"].get("pacer_taken")
+    if taken:
+        print(f"      shared budget: tokens taken {taken}")
     print(f"      outbox worker errors {r['child'].get('outbox_errors')}; bot log warnings/errors {r['warnings']}")
     print(f"      {cpu_line(r['cpu'])}")
     if r["errors"]:
@@ -354,12 +348,12 @@ async def main(argv: list[str]) -> int:
     parser.add_argument("--analyze", action="store_true",
                         help="diagnostic, PostgreSQL: ANALYZE outbox once the alerts are queued")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 50 officers, 200 alerts, 5 residents, 5 busy officers, scenarios base,paced-busy")
+                        help="smoke run: 50 officers, 200 alerts, 5 residents, 5 busy officers, scenarios base,busy")
     ns = parser.parse_args(argv)
     if ns.quick:
         ns.officers, ns.alerts, ns.residents, ns.active_officers = 50, 200, 5, 5
         if "--scenarios" not in " ".join(argv):
-            ns.scenarios = "base,paced-busy"
+            ns.scenarios = "base,busy"
     if ns.alerts % (2 * ns.officers):
         parser.error("--alerts must be a multiple of 2 x --officers (each report owes each officer 2 messages)")
     reports = ns.alerts // (2 * ns.officers)

@@ -95,7 +95,7 @@ async def run_once(kind: str, n: int, *, steps, counts, think: float, db_url: st
              for i in range(n)]
     args = (["--api", emu.base_url] if kind == "bare"
             else app_args(emu.base_url, db_url, profile=profile, gc_freeze=gc_freeze,
-                          poller_concurrency=poller_concurrency))
+                          poller_concurrency=poller_concurrency, think=think))
     if kind == "bare" and profile:
         args += ["--profile", profile]
     child = BotProcess("bare" if kind == "bare" else "app", args)

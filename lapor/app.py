@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -43,6 +45,7 @@ from db.engine import create_engine, create_sessionmaker
 from lapor.fsm_storage import SqlStorage
 from lapor.middlewares import DbSessionMiddleware
 from lapor.outbox_worker import OutboxWorker
+from lapor.pacing import BotPacer, PacingMiddleware
 from lapor.polling import InboxPoller
 from lapor.retry import RetryMiddleware
 from lapor.settings import DEFAULT_HTTP_PORT, Settings
@@ -54,10 +57,13 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 RETENTION_CRON = "30 2 * * *"  # daily at 02:30 in the region's timezone, when nobody reports
 
 
-def make_bot(token: str, api_url: str | None, *, retry: bool) -> Bot:
+def make_bot(token: str, api_url: str | None, *, retry: bool, pacer: BotPacer | None = None) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
     if retry:
         session.middleware(RetryMiddleware())
+    if pacer is not None:
+        # Registered after RetryMiddleware, so it runs inside it: each retry takes a token again.
+        session.middleware(PacingMiddleware(pacer))
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
@@ -113,6 +119,9 @@ class App:
     run_scheduler: bool = True
     # Updates come by webhook (several instances may share the load) instead of long polling.
     webhook: bool = False
+    # What the send budget counts in: Telegram's limits are in real seconds (tests judge them on
+    # the emulator's clock, where a resident's think time passes in an instant).
+    send_clock: Callable[[], float] = time.monotonic
     scheduler: AsyncIOScheduler | None = None
 
     engine: AsyncEngine | None = None
@@ -138,10 +147,11 @@ class App:
 
     def _runtime(self, name: str, token: str, build, renderer=None, on_forbidden=None) -> BotRuntime:
         s = self.settings
-        bot = make_bot(token, s.telegram_api_url, retry=True)
+        # One budget per bot: the replies `bot` sends and the outbox `sender` sends count alike.
+        pacer = BotPacer(rate=s.send_rate_per_second, clock=self.send_clock)
+        bot = make_bot(token, s.telegram_api_url, retry=True, pacer=pacer)
         sender = make_bot(token, s.telegram_api_url, retry=False)
-        worker = OutboxWorker(name=name, bot=sender, sessionmaker=self.sessionmaker, clock=self.clock,
-                              rate_per_second=s.outbox_rate_per_second,
+        worker = OutboxWorker(name=name, bot=sender, sessionmaker=self.sessionmaker, clock=self.clock, pacer=pacer,
                               renderer=renderer(bot) if renderer else None, on_forbidden=on_forbidden,
                               lease=timedelta(seconds=s.outbox_lease_seconds))
         storage, isolation = self._conversation_storage()

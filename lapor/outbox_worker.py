@@ -1,15 +1,15 @@
 """Delivers the outbox within Telegram's limits.
 
 Rows are claimed in (priority, id) order, so a resident waiting for a receipt goes ahead of bulk
-alerts. Per chat, rows go out in order and at most one a second; across chats, a token bucket
-keeps the bot under its messages-per-second budget. 429 reschedules the chat after retry_after,
+alerts. Per chat, rows go out in order and at most one a second; across chats, the bot's one
+send budget (lapor.pacing.BotPacer, shared with its direct replies, which go first) keeps the bot
+under Telegram's messages-per-second limit. 429 reschedules the chat after retry_after,
 5xx and network errors back off, 403 gives up and marks the chat unreachable.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import outbox
 from core.clock import Clock
+from lapor.pacing import BULK, BotPacer
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +43,6 @@ ForbiddenHook = Callable[[AsyncSession, int, Any], Awaitable[None]]
 Renderer = Callable[[AsyncSession, int, dict[str, Any]], Awaitable[TelegramMethod | None]]
 
 
-class TokenBucket:
-    """Real-time pacing: Telegram's limits are in wall-clock seconds, whatever the app clock says."""
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.capacity = rate, burst
-        self.tokens, self.stamp = burst, time.monotonic()
-
-    async def take(self) -> None:
-        while True:
-            now = time.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return
-            await asyncio.sleep((1 - self.tokens) / self.rate)
-
-
 class OutboxWorker:
     def __init__(
         self,
@@ -68,7 +51,7 @@ class OutboxWorker:
         bot: Bot,
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
-        rate_per_second: float = 25.0,
+        pacer: BotPacer | None = None,
         per_chat_interval: float = 1.0,
         idle_poll: float = 5.0,
         renderer: Renderer | None = None,
@@ -79,7 +62,7 @@ class OutboxWorker:
         self.bot = bot
         self.sessionmaker = sessionmaker
         self.clock = clock
-        self.bucket = TokenBucket(rate_per_second, burst=rate_per_second)
+        self.pacer = pacer or BotPacer()
         self.per_chat_interval = per_chat_interval
         self.idle_poll = idle_poll
         self.renderer = renderer
@@ -87,7 +70,6 @@ class OutboxWorker:
         self.lease = lease
         self.worker_id = f"{name}-{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
-        self._last_sent: OrderedDict[int, float] = OrderedDict()
         self.sent = 0
         self.errors: dict[str, int] = {}
 
@@ -140,20 +122,14 @@ class OutboxWorker:
                 return
 
     async def _pace_chat(self, chat_id: int) -> None:
-        last = self._last_sent.get(chat_id)
+        last = self.pacer.last_sent(chat_id)
         if last is not None:
             # Groups (negative ids) take 20 messages a minute; private chats about one a second.
             interval = GROUP_INTERVAL if chat_id < 0 else self.per_chat_interval
-            wait = interval - (time.monotonic() - last)
+            wait = interval - (self.pacer.clock() - last)
             if wait > 0:
                 await asyncio.sleep(wait)
-        await self.bucket.take()
-
-    def _record_send(self, chat_id: int) -> None:
-        self._last_sent[chat_id] = time.monotonic()
-        self._last_sent.move_to_end(chat_id)
-        while len(self._last_sent) > 10_000:
-            self._last_sent.popitem(last=False)
+        await self.pacer.take(BULK)
 
     async def _method(self, row: outbox.Claimed) -> TelegramMethod | None:
         if row.method == "render" and self.renderer is not None:
@@ -195,7 +171,7 @@ class OutboxWorker:
             log.error("outbox row %s refused by Telegram: %s", row.id, exc)
             await self._dead(row, str(exc))
             return True
-        self._record_send(row.chat_id)
+        self.pacer.sent(row.chat_id)
         async with self.sessionmaker() as session:
             await outbox.mark_sent(session, row.id, self.clock.now())
         self.sent += 1

@@ -1,35 +1,18 @@
-"""One send budget per bot, shared by its direct replies and its outbox worker (prototype).
+"""One send budget per bot, shared by its direct replies and its outbox worker.
 
 Telegram counts every message a bot sends against about 30 a second, whichever code path sends
-it. Today the outbox worker paces itself (a token bucket at OUTBOX_RATE_PER_SECOND) but the
-bot that answers updates sends directly, outside that bucket: a full-speed outbox plus direct
-replies can exceed the budget and draw 429s, which cost both sides a retry_after wait. Hence the
-outbox's default of 25/s, five below the limit, which still cannot bound replies (twenty
-officers tapping at once go well past five a second).
+it. A `BotPacer` is that one budget: a token bucket both paths draw from, direct replies first (a
+person is waiting) and the outbox with what is left. The outbox only takes a token while `reserve`
+more remain, so a reply rarely waits at all, and with nobody replying the outbox still gets the
+whole rate. It also remembers when each chat last got a message, so the worker's
+one-a-second-per-chat pacing counts replies too.
 
-A `BotPacer` is that one budget: a token bucket the two paths draw from, direct replies first
-(a person is waiting) and the outbox with what is left: the outbox only takes a token while
-`reserve` more remain, so a reply rarely waits at all, and with nobody replying the outbox still
-gets the whole rate. It also remembers when each chat last
-got a message, so the worker's one-a-second-per-chat pacing counts replies too.
-
-Wiring (lapor/app.py, App._runtime, right after `worker = OutboxWorker(...)`), once per bot:
-
-    pacer = BotPacer(rate=s.outbox_rate_per_second, last_sent=worker._last_sent)
-    worker.bucket = pacer.for_outbox()
-    bot.session.middleware(PacingMiddleware(pacer))      # bot: the make_bot(..., retry=True) one
-
-(No change to OutboxWorker is needed: it already takes a token from `self.bucket` before each
-send and keeps each chat's last send time in `_last_sent`; a cleaner version would give
-OutboxWorker a `pacer` argument instead of replacing those two attributes.)
-
-With the budget shared, OUTBOX_RATE_PER_SECOND is the bot's whole rate: 29 or 30 rather than 25.
 The burst (15) is half of Telegram's 30: enough for the outbox to catch up after the moments it
 leaves the budget unused (each batch ends waiting on per-chat pacing; claiming the next batch
-takes a query), yet far enough inside Telegram's allowance that network jitter, when sending at
-the full rate, does not draw 429s. bench/dispatch.py: burst 5 drained 2,000 alerts in 1.135x the
-minimum, burst 15 in 1.018x, both without a 429; the worker's own bucket (burst = rate = 30)
-drew one 429 per run.
+takes a query), yet far enough inside Telegram's allowance that network jitter at the full rate
+does not draw 429s. bench/dispatch.py: burst 5 drained 2,000 alerts in 1.135x the minimum, burst
+15 in 1.018x, both without a 429; a bucket of its own for the outbox (burst = rate = 30) drew one
+429 per run, and could not bound the replies sent beside it.
 """
 from __future__ import annotations
 
@@ -65,6 +48,11 @@ from aiogram.methods.base import TelegramType
 
 INTERACTIVE = 0  # a direct reply: someone is waiting for it
 BULK = 10  # the outbox
+# A tenth below Telegram's pace per chat: a message booked now may reach Telegram a little later
+# (waiting for the bot's budget, the network), which shortens the gap to the next one.
+CHAT_RATE, CHAT_BURST = 0.9, 3.0
+GROUP_RATE = 0.9 * 20 / 60
+MAX_CHATS = 10_000  # chats remembered; one unheard of for longer is fresh anyway
 # Methods that create a message: what Telegram's per-bot and per-chat limits count.
 SENDS = (SendMessage, SendPhoto, SendDocument, SendLocation, SendVenue, SendMediaGroup, SendContact, SendAudio,
          SendVideo, SendVoice, SendAnimation, CopyMessage, ForwardMessage)
@@ -74,7 +62,7 @@ class BotPacer:
     """A token bucket (real time) with waiters served by priority, then arrival."""
 
     def __init__(self, rate: float = 30.0, burst: float = 15.0, *, reserve: int = 3,
-                 last_sent: OrderedDict[int, float] | None = None, clock=time.monotonic) -> None:
+                 clock=time.monotonic) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate, self.clock, self.reserve = rate, clock, reserve
@@ -83,13 +71,10 @@ class BotPacer:
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
-        # Shared with the outbox worker (its own per-chat record, same clock: time.monotonic).
-        self._last_sent: OrderedDict[int, float] = OrderedDict() if last_sent is None else last_sent
+        # Per chat (real time: Telegram's limits are in wall-clock seconds): [tokens, stamp of the
+        # tokens, when it last got a message], most recently used last.
+        self._chats: OrderedDict[int, list[float]] = OrderedDict()
         self.taken = {INTERACTIVE: 0, BULK: 0}
-
-    def for_outbox(self) -> _OutboxSide:
-        """What OutboxWorker.bucket must be: `await take()` before each send, at bulk priority."""
-        return _OutboxSide(self)
 
     def _refill(self) -> None:
         now = self.clock()
@@ -132,23 +117,39 @@ class BotPacer:
         self._timer = None
         self._release()
 
-    # Per chat: when each chat last got a message from this bot, by either path.
-    def sent(self, chat_id: int) -> None:
-        self._last_sent[chat_id] = self.clock()
-        self._last_sent.move_to_end(chat_id)
-        while len(self._last_sent) > 10_000:
-            self._last_sent.popitem(last=False)
+    # Per chat, by either path: about one message a second with a burst of three (a reply is
+    # often two messages), a third of that in groups (20 a minute).
+    def _chat(self, chat_id: int) -> list[float]:
+        entry = self._chats.get(chat_id)
+        now = self.clock()
+        if entry is None:
+            entry = self._chats[chat_id] = [CHAT_BURST, now, float("-inf")]
+            while len(self._chats) > MAX_CHATS:
+                self._chats.popitem(last=False)
+        else:
+            self._chats.move_to_end(chat_id)
+            rate = GROUP_RATE if chat_id < 0 else CHAT_RATE
+            entry[0] = min(CHAT_BURST, entry[0] + (now - entry[1]) * rate)
+            entry[1] = now
+        return entry
+
+    def chat_turn(self, chat_id: int) -> float:
+        """Books one message in a chat; returns how long to wait before sending it (0: now).
+        Booking ahead (tokens may go negative) keeps concurrent replies to a chat in line."""
+        entry = self._chat(chat_id)
+        entry[0] -= 1
+        return 0.0 if entry[0] >= 0 else -entry[0] / (GROUP_RATE if chat_id < 0 else CHAT_RATE)
+
+    def sent(self, chat_id: int, *, booked: bool = False) -> None:
+        """A message went to the chat (`booked`: its turn was already taken with chat_turn)."""
+        entry = self._chat(chat_id)
+        if not booked:
+            entry[0] -= 1
+        entry[2] = self.clock()
 
     def last_sent(self, chat_id: int) -> float | None:
-        return self._last_sent.get(chat_id)
-
-
-class _OutboxSide:
-    def __init__(self, pacer: BotPacer) -> None:
-        self.pacer = pacer
-
-    async def take(self) -> None:
-        await self.pacer.take(BULK)
+        entry = self._chats.get(chat_id)
+        return None if entry is None or entry[2] == float("-inf") else entry[2]
 
 
 class PacingMiddleware(BaseRequestMiddleware):
@@ -166,9 +167,14 @@ class PacingMiddleware(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         if not isinstance(method, SENDS):
             return await make_request(bot, method)
-        await self.pacer.take(INTERACTIVE)
-        response = await make_request(bot, method)
         chat_id = getattr(method, "chat_id", None)
         if isinstance(chat_id, int):
-            self.pacer.sent(chat_id)
+            # The chat's own limit first, then the bot's: a token is not held while waiting.
+            wait = self.pacer.chat_turn(chat_id)
+            if wait > 0:
+                await asyncio.sleep(wait)
+        await self.pacer.take(INTERACTIVE)
+        response = await make_request(bot, method)
+        if isinstance(chat_id, int):
+            self.pacer.sent(chat_id, booked=True)
         return response

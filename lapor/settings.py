@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/lapor.sqlite3"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      populate_by_name=True)
 
     citizen_bot_token: str | None = None
     backoffice_bot_token: str | None = None
@@ -23,8 +24,12 @@ class Settings(BaseSettings):
     # Event isolation: how long one user's lock may be held (longer than any handler takes).
     redis_lock_seconds: float = Field(default=30.0, gt=0)
     polling_timeout: int = Field(default=30, ge=0, le=50)
-    # Outbox pacing, under Telegram's ~30 messages/s per bot, leaving room for direct replies.
-    outbox_rate_per_second: float = Field(default=25.0, gt=0, le=30)
+    # Each bot's whole send budget (direct replies first, the outbox with the rest), under
+    # Telegram's ~30 messages/s per bot. Per instance: several instances divide it among them.
+    # OUTBOX_RATE_PER_SECOND is its former name, still read from older env files.
+    send_rate_per_second: float = Field(
+        default=30.0, gt=0, le=30,
+        validation_alias=AliasChoices("send_rate_per_second", "outbox_rate_per_second"))
     log_level: str = "INFO"
 
     # Webhook mode (`lapor run --webhook`): Telegram posts to WEBHOOK_URL/webhook/citizen and

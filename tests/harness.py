@@ -102,7 +102,7 @@ class Harness:
 
     async def start(self) -> App:
         self.app = App(self.settings, clock=self.clock, region=self.region, poll_timeout=1, run_scheduler=False,
-                       webhook=self.webhook)
+                       webhook=self.webhook, send_clock=self.emu.clock.monotonic)
         await self.app.start()
         return self.app
 
