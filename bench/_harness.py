@@ -507,10 +507,10 @@ class EmulatorTime:
         return time.monotonic() + self.think * self.actions
 
     async def middleware(self, make_request, bot, method):
-        response = await make_request(bot, method)
-        if getattr(method, "__api_method__", "") == "getUpdates" and isinstance(response.result, list):
-            self.actions += len(response.result)
-        return response
+        result = await make_request(bot, method)
+        if getattr(method, "__api_method__", "") == "getUpdates" and isinstance(result, list):
+            self.actions += len(result)
+        return result
 
 
 async def serve_app(ns: argparse.Namespace) -> None:

@@ -115,11 +115,16 @@ class InboxPoller:
                 break
             try:
                 updates: list[Update] = request.result()
-            except (TelegramAPIError, TelegramNetworkError, OSError, asyncio.TimeoutError) as exc:
+            except Exception as exc:
                 failures += 1
                 # Same back-off as aiogram's polling (1 s growing to 5 s), but never busy-looping.
                 delay = min(5.0, 1.0 * failures)
-                log.warning("getUpdates failed (%s); retrying in %.0fs", exc, delay)
+                if isinstance(exc, (TelegramAPIError, TelegramNetworkError, OSError, asyncio.TimeoutError)):
+                    log.warning("getUpdates failed (%s); retrying in %.0fs", exc, delay)
+                else:
+                    # Anything else (an answer that does not parse, say) must not end the receiver
+                    # for good: the bot would go silent with nothing in the log.
+                    log.exception("getUpdates failed unexpectedly; retrying in %.0fs", delay)
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=delay)
                 except asyncio.TimeoutError:

@@ -112,3 +112,13 @@ async def test_a_failing_handler_still_answers_and_keeps_the_draft(h, monkeypatc
     monkeypatch.undo()
     ok = await r.say("Two children begging")  # the draft and its step are intact
     assert "When did you see it" in ok.text
+
+
+async def test_a_garbled_answer_to_getupdates_does_not_silence_the_bot(h, caplog):
+    """A proxy's HTML page instead of JSON (aiogram cannot parse it): the receiver logs it, waits,
+    and polls again, rather than ending and leaving the bot deaf with nothing said."""
+    h.emu.inject_fault("getUpdates", status=200, raw_body="<html>upstream hiccup</html>", count=1)
+    r = h.resident()
+    await r.say("/start en")
+    assert any("Lapor PMKS" in text for text in r.texts())  # the welcome came after all
+    assert any("getUpdates failed" in rec.getMessage() for rec in caplog.records)
