@@ -26,11 +26,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.lifecycle import OPEN_STATES
 from core.region import RegionConfig
+from db.pg_admin import drop_database, recreate_database
 from core.tickets import format_ticket
 from db.models import AuditEvent, DonationPledge, Officer, Report, Reporter
 
@@ -106,31 +106,9 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 # ------------------------------------------------------------------------------------ databases
 
-async def recreate_pg_database(base_url: str, name: str) -> str:
-    """Drops and creates database `name` on the server of base_url; returns its URL."""
-    import asyncpg
-
-    url = make_url(base_url)
-    conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                 password=url.password, database=url.database)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_pg_database(base_url: str, name: str) -> None:
-    import asyncpg
-
-    url = make_url(base_url)
-    conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                 password=url.password, database=url.database)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+# One helper for tests and benchmarks alike (db/pg_admin.py), under the names the scripts use.
+recreate_pg_database = recreate_database
+drop_pg_database = drop_database
 
 
 # ------------------------------------------------------------------------------------ history

@@ -276,31 +276,15 @@ def sqlite_url(directory: Path, name: str) -> str:
 
 async def fresh_postgres(name: str) -> str:
     """Drops and recreates database `name` on the benchmark's PostgreSQL server; returns its URL."""
-    import asyncpg
-    from sqlalchemy.engine import make_url
+    from db.pg_admin import recreate_database
 
-    url = make_url(PG_BASE)
-    conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                 password=url.password, database=url.database)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return url.set(database=name).render_as_string(hide_password=False)
+    return await recreate_database(PG_BASE, name)
 
 
 async def drop_postgres(name: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
+    from db.pg_admin import drop_database
 
-    url = make_url(PG_BASE)
-    conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                 password=url.password, database=url.database)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await drop_database(PG_BASE, name)
 
 
 async def postgres_available() -> str | None:

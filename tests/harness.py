@@ -54,23 +54,13 @@ def database_url_for(tmp_path: Path) -> str:
 
 
 def _create_database(url, name: str) -> None:
-
-    import asyncpg
-
-    async def create() -> None:
-        conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                     password=url.password, database=url.database)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
+    from db.pg_admin import recreate_database
 
     # Called from sync and async fixtures alike: run on a private loop in a thread.
     import concurrent.futures
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, create()).result()
+        pool.submit(asyncio.run, recreate_database(url, name)).result()
 
 
 @dataclass
