@@ -1,8 +1,10 @@
 """aiogram FSM storage in the project's database: a half-finished report survives a restart.
 
 Write-through with an in-process cache of the most recently active chats: reads cost nothing
-after the first, each set_* is one short upsert, and memory stays bounded however many drafts
-wait. The cache is only right while one process owns the database (polling, the default);
+after the first and memory stays bounded however many drafts wait. While an update is handled
+(`held_writes`), its writes are held and go to the database in the transaction that marks the
+update handled (lapor.polling): one upsert per update instead of one per set_state/set_data, and
+the conversation moves on exactly when the update counts as done, never one without the other. The cache is only right while one process owns the database (polling, the default);
 webhook mode turns it off (several instances may share the database), and deployments with
 several instances are better served by RedisStorage (see README).
 """
@@ -10,7 +12,9 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -21,6 +25,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.clock import Clock
 from db.dialect import upsert
 from db.models import FsmRecord
+
+
+Held = dict[str, tuple[str | None, dict[str, Any]]]
+# The writes of the update this task is handling (None outside an update: write through).
+_held: ContextVar[Held | None] = ContextVar("fsm_held_writes", default=None)
+
+
+@contextmanager
+def held_writes() -> Iterator[Held]:
+    """Holds SqlStorage writes made inside (by one update's handlers) for SqlStorage.write_held."""
+    writes: Held = {}
+    token = _held.set(writes)
+    try:
+        yield writes
+    finally:
+        _held.reset(token)
 
 
 def _key(key: StorageKey) -> str:
@@ -44,6 +64,9 @@ class SqlStorage(BaseStorage):
             self._cache.popitem(last=False)
 
     async def _load(self, key: str) -> tuple[str | None, dict[str, Any]]:
+        held = _held.get()
+        if held is not None and key in held:
+            return held[key]
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
@@ -54,16 +77,31 @@ class SqlStorage(BaseStorage):
         self._remember(key, value)
         return value
 
+    async def _upsert(self, session: AsyncSession, key: str, state: str | None, data: dict[str, Any]) -> None:
+        now = self._clock.now()
+        stmt = upsert(session)(FsmRecord).values(key=key, state=state, data=data, updated_at=now).on_conflict_do_update(
+            index_elements=[FsmRecord.key], set_={"state": state, "data": data, "updated_at": now},
+        )
+        await session.execute(stmt)
+
     async def _store(self, key: str, state: str | None, data: dict[str, Any]) -> None:
+        held = _held.get()
+        if held is not None:
+            held[key] = (state, data)
+            return
         async with self._sessionmaker() as session:
-            values = {"key": key, "state": state, "data": data, "updated_at": self._clock.now()}
-            stmt = upsert(session)(FsmRecord).values(**values).on_conflict_do_update(
-                index_elements=[FsmRecord.key],
-                set_={"state": state, "data": data, "updated_at": values["updated_at"]},
-            )
-            await session.execute(stmt)
+            await self._upsert(session, key, state, data)
             await session.commit()
         self._remember(key, (state, data))
+
+    async def write_held(self, session: AsyncSession, writes: Held) -> None:
+        """Adds an update's held writes to `session`; the caller commits, then calls `held_written`."""
+        for key, (state, data) in writes.items():
+            await self._upsert(session, key, state, data)
+
+    def held_written(self, writes: Held) -> None:
+        for key, value in writes.items():
+            self._remember(key, value)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         k = _key(key)

@@ -22,6 +22,7 @@ from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import inbox
+from lapor.fsm_storage import SqlStorage, held_writes
 from core.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -214,14 +215,21 @@ class InboxPoller:
 
     async def handle(self, update: Update) -> None:
         error: str | None = None
-        try:
-            await self.dispatcher.feed_update(self.bot, update)
-        except Exception as exc:  # a failing handler must not stop the others
-            log.exception("%s: update %s failed", self.name, update.update_id)
-            error = f"{type(exc).__name__}: {exc}"[:1000]
-            self.failed += 1
+        with held_writes() as writes:
+            try:
+                await self.dispatcher.feed_update(self.bot, update)
+            except Exception as exc:  # a failing handler must not stop the others
+                log.exception("%s: update %s failed", self.name, update.update_id)
+                error = f"{type(exc).__name__}: {exc}"[:1000]
+                self.failed += 1
+        storage = self.dispatcher.storage
         async with self.sessionmaker() as session:
+            # The conversation's new state and "handled" in one transaction (see lapor.fsm_storage).
+            if writes and isinstance(storage, SqlStorage):
+                await storage.write_held(session, writes)
             await inbox.finish(session, bot=self.name, update_id=update.update_id, now=self.clock.now(), error=error)
+        if writes and isinstance(storage, SqlStorage):
+            storage.held_written(writes)
         self.handled += 1
 
     async def drain(self, timeout: float = 10.0) -> None:
