@@ -38,6 +38,10 @@ Scenarios (--scenarios, comma-separated; default all):
               budget, not a chat's)
   rate25      as busy, with SEND_RATE_PER_SECOND=25: what five messages a second of headroom costs
 
+In the busy scenarios the replies take their share of the 30/s first, so the alerts cannot drain
+in 66.7 s; the bound printed beside ("/all sent") is every message the bot sent in the drain at
+30/s.
+
     .venv/bin/python -m bench.dispatch --quick
     .venv/bin/python -m bench.dispatch --database both
 """
@@ -307,6 +311,12 @@ def report(r: dict, officers: int, reports: int) -> None:
           f"the first alert); {status}")
     print(f"      backoffice bot sent {r['bo_sends']} messages in that time (alerts and replies): "
           f"{r['bo_sends'] / r['drain']:.1f}/s of its 30/s")
+    if r["bo_sends"] > owed:
+        # Replies to the busy officers share the bot's 30/s (and go first): the alerts can only
+        # have what is left, so the bound for the drain counts every message the bot sent.
+        shared = r["bo_sends"] / 30.0
+        print(f"      with the replies: {r['bo_sends']} messages at 30/s take at least {shared:.1f} s; "
+              f"drain / that = {r['drain'] / shared:.3f}")
     print(f"      theoretical minimum {minimum:.1f} s ({owed} at 30/s; per chat {2 * reports} at 1/s = "
           f"{2 * reports - 1} s): drain / minimum = {r['drain'] / minimum:.3f} "
           f"({'within' if r['drain'] <= 1.1 * minimum else 'NOT within'} 10%); from the first alert "
@@ -344,7 +354,7 @@ async def main(argv: list[str]) -> int:
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--pacer-burst", type=float, default=None,
-                        help="burst of the prototype's shared budget (lapor/pacing.py's default otherwise)")
+                        help="burst of the shared send budget (lapor/pacing.py's default otherwise)")
     parser.add_argument("--analyze", action="store_true",
                         help="diagnostic, PostgreSQL: ANALYZE outbox once the alerts are queued")
     parser.add_argument("--quick", action="store_true",
@@ -399,13 +409,16 @@ async def main(argv: list[str]) -> int:
     print("== summary (drain / theoretical minimum, from the Send taps and from the first alert; target <= 1.10, "
           "no 429s, nothing lost)")
     print(f"  {'db':8} {'scenario':11} {'drain s':>8} {'/min':>6} {'/min 1st':>8} {'429 bo':>6} {'429 cit':>7} "
-          f"{'lost':>5} {'dup':>4} {'p95 base':>9} {'p95 drain':>9}")
+          f"{'lost':>5} {'dup':>4} {'p95 base':>9} {'p95 drain':>9} {'/all sent':>9}")
     for database, r in results:
         minimum = r["owed"] / 30.0
+        # Against the bound that counts the replies sent alongside (the busy scenarios).
+        with_replies = r["drain"] / (max(r["bo_sends"], r["owed"]) / 30.0)
         print(f"  {database:8} {r['scenario'].name:11} {r['drain']:>8.1f} {r['drain'] / minimum:>6.3f} "
               f"{r['drain_from_first'] / minimum:>8.3f} "
               f"{r['r429_backoffice']:>6} {r['r429_citizen']:>7} {r['lost']:>5} {r['duplicated']:>4} "
-              f"{percentile(r['baseline'], 95) * 1000:>6.0f} ms {percentile(r['during'], 95) * 1000:>6.0f} ms")
+              f"{percentile(r['baseline'], 95) * 1000:>6.0f} ms {percentile(r['during'], 95) * 1000:>6.0f} ms "
+              f"{with_replies:>9.3f}")
     bad = any(r["lost"] or r["duplicated"] or not r["complete"] for _, r in results)
     return 1 if bad else 0
 
