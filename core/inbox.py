@@ -5,11 +5,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import dialect_name, upsert
 from db.models import InboxUpdate
+
+# The two statements every update costs are built once, on the table rather than the ORM entity:
+# building and caching an ORM statement per update was a measurable share of the bot's CPU.
+_INBOX = InboxUpdate.__table__
+_SEEN = select(_INBOX.c.update_id).where(
+    _INBOX.c.bot == bindparam("bot"), _INBOX.c.update_id.in_(bindparam("ids", expanding=True)))
+_FINISH = (
+    update(_INBOX)
+    .where(_INBOX.c.bot == bindparam("b_bot"), _INBOX.c.update_id == bindparam("b_update_id"))
+    .values(status=bindparam("b_status"), handled_at=bindparam("b_handled_at"), error=bindparam("b_error"))
+)
 
 
 async def record(
@@ -22,30 +33,26 @@ async def record(
     if not updates:
         return []
     ids = [u["update_id"] for u in updates]
-    seen = set(
-        (await session.execute(
-            select(InboxUpdate.update_id).where(InboxUpdate.bot == bot, InboxUpdate.update_id.in_(ids))
-        )).scalars()
-    )
+    seen = set((await session.execute(_SEEN, {"bot": bot, "ids": ids})).scalars())
     fresh = [u for u in updates if u["update_id"] not in seen]
     if fresh:
-        stmt = upsert(session)(InboxUpdate).values([
+        stmt = upsert(session)(_INBOX).on_conflict_do_nothing(index_elements=[_INBOX.c.bot, _INBOX.c.update_id])
+        await session.execute(stmt, [
             {"bot": bot, "update_id": u["update_id"], "payload": u, "status": "pending", "received_at": now,
-             "claimed_until": now + lease if lease else None}
+             "handled_at": None, "error": None, "claimed_until": now + lease if lease else None}
             for u in fresh
-        ]).on_conflict_do_nothing(index_elements=[InboxUpdate.bot, InboxUpdate.update_id])
-        await session.execute(stmt)
+        ])
     await session.commit()
     return [u["update_id"] for u in fresh]
 
 
-async def finish(session: AsyncSession, *, bot: str, update_id: int, now: datetime, error: str | None = None) -> None:
-    await session.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.bot == bot, InboxUpdate.update_id == update_id)
-        .values(status="failed" if error else "done", handled_at=now, error=error)
-    )
-    await session.commit()
+async def mark_handled(session: AsyncSession, *, bot: str, handled: list[tuple[int, str | None]], now: datetime) -> None:
+    """Marks updates handled (done, or failed with the error), in the caller's transaction."""
+    await session.execute(_FINISH, [
+        {"b_bot": bot, "b_update_id": update_id, "b_status": "failed" if error else "done", "b_handled_at": now,
+         "b_error": error}
+        for update_id, error in handled
+    ])
 
 
 async def pending(session: AsyncSession, *, bot: str) -> list[dict[str, Any]]:

@@ -3,8 +3,11 @@
 Write-through with an in-process cache of the most recently active chats: reads cost nothing
 after the first and memory stays bounded however many drafts wait. While an update is handled
 (`held_writes`), its writes are held and go to the database in the transaction that marks the
-update handled (lapor.polling): one upsert per update instead of one per set_state/set_data, and
-the conversation moves on exactly when the update counts as done, never one without the other. The cache is only right while one process owns the database (polling, the default);
+update handled (lapor.polling, which shares it among the updates finishing together): one row
+per update instead of one write per set_state/set_data, and the conversation moves on exactly
+when the update counts as done, never one without the other.
+
+The cache is only right while one process owns the database (polling, the default);
 webhook mode turns it off (several instances may share the database), and deployments with
 several instances are better served by RedisStorage (see README).
 """
@@ -19,15 +22,17 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock
-from db.dialect import upsert
+from db.dialect import dialect_name, upsert
 from db.models import FsmRecord
 
 
 Held = dict[str, tuple[str | None, dict[str, Any]]]
+_FSM = FsmRecord.__table__
+_LOAD = select(_FSM.c.state, _FSM.c.data).where(_FSM.c.key == bindparam("key"))
 # The writes of the update this task is handling (None outside an update: write through).
 _held: ContextVar[Held | None] = ContextVar("fsm_held_writes", default=None)
 
@@ -54,6 +59,7 @@ class SqlStorage(BaseStorage):
         self._clock = clock
         self._cache: OrderedDict[str, tuple[str | None, dict[str, Any]]] = OrderedDict()
         self._cache_size = cache_size
+        self._statements: dict[str, Any] = {}
 
     def _remember(self, key: str, value: tuple[str | None, dict[str, Any]]) -> None:
         if self._cache_size <= 0:
@@ -72,17 +78,25 @@ class SqlStorage(BaseStorage):
             self._cache.move_to_end(key)
             return cached
         async with self._sessionmaker() as session:
-            row = (await session.execute(select(FsmRecord).where(FsmRecord.key == key))).scalar_one_or_none()
+            row = (await session.execute(_LOAD, {"key": key})).first()
         value = (row.state, dict(row.data or {})) if row else (None, {})
         self._remember(key, value)
         return value
 
-    async def _upsert(self, session: AsyncSession, key: str, state: str | None, data: dict[str, Any]) -> None:
+    async def _upsert(self, session: AsyncSession, writes: Held) -> None:
+        """All of `writes` in one statement (executemany), built once per dialect."""
         now = self._clock.now()
-        stmt = upsert(session)(FsmRecord).values(key=key, state=state, data=data, updated_at=now).on_conflict_do_update(
-            index_elements=[FsmRecord.key], set_={"state": state, "data": data, "updated_at": now},
-        )
-        await session.execute(stmt)
+        dialect = dialect_name(session)
+        stmt = self._statements.get(dialect)
+        if stmt is None:
+            insert = upsert(session)(_FSM)
+            stmt = self._statements[dialect] = insert.on_conflict_do_update(
+                index_elements=[_FSM.c.key],
+                set_={"state": insert.excluded.state, "data": insert.excluded.data,
+                      "updated_at": insert.excluded.updated_at},
+            )
+        await session.execute(stmt, [{"key": key, "state": state, "data": data, "updated_at": now}
+                                     for key, (state, data) in writes.items()])
 
     async def _store(self, key: str, state: str | None, data: dict[str, Any]) -> None:
         held = _held.get()
@@ -90,14 +104,14 @@ class SqlStorage(BaseStorage):
             held[key] = (state, data)
             return
         async with self._sessionmaker() as session:
-            await self._upsert(session, key, state, data)
+            await self._upsert(session, {key: (state, data)})
             await session.commit()
         self._remember(key, (state, data))
 
     async def write_held(self, session: AsyncSession, writes: Held) -> None:
         """Adds an update's held writes to `session`; the caller commits, then calls `held_written`."""
-        for key, (state, data) in writes.items():
-            await self._upsert(session, key, state, data)
+        if writes:
+            await self._upsert(session, writes)
 
     def held_written(self, writes: Held) -> None:
         for key, value in writes.items():

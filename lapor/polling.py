@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import inbox
-from lapor.fsm_storage import SqlStorage, held_writes
+from lapor.fsm_storage import Held, SqlStorage, held_writes
 from core.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,14 @@ def chat_key(update: Update) -> tuple[str, int]:
         return ("chat", chat.id)
     user = getattr(event, "from_user", None)
     return ("user", user.id) if user is not None else ("update", update.update_id)
+
+
+@dataclass
+class _Finished:
+    update_id: int
+    error: str | None
+    writes: Held
+    done: asyncio.Future | None = None
 
 
 class InboxPoller:
@@ -93,6 +102,10 @@ class InboxPoller:
         self._inflight: set[int] = set()
         self.handled = 0
         self.failed = 0
+        # Updates handled and waiting for their "handled" mark, and the task writing them.
+        self._finishing: list[_Finished] = []
+        self._finisher: asyncio.Task[None] | None = None
+        self.batches = 0
 
     # --- receiving -----------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -222,15 +235,60 @@ class InboxPoller:
                 log.exception("%s: update %s failed", self.name, update.update_id)
                 error = f"{type(exc).__name__}: {exc}"[:1000]
                 self.failed += 1
-        storage = self.dispatcher.storage
-        async with self.sessionmaker() as session:
-            # The conversation's new state and "handled" in one transaction (see lapor.fsm_storage).
-            if writes and isinstance(storage, SqlStorage):
-                await storage.write_held(session, writes)
-            await inbox.finish(session, bot=self.name, update_id=update.update_id, now=self.clock.now(), error=error)
-        if writes and isinstance(storage, SqlStorage):
-            storage.held_written(writes)
+        await self._finish(_Finished(update.update_id, error, writes))
         self.handled += 1
+
+    async def _finish(self, item: "_Finished") -> None:
+        """Marks the update handled and writes the conversation's new state (see
+        lapor.fsm_storage), in one transaction: a group commit with the other updates that finish
+        meanwhile. Returns once that transaction is committed, so the chat's next update (which
+        waits for this one) sees the state, and a crash before then replays the update whole."""
+        item.done = asyncio.get_running_loop().create_future()
+        self._finishing.append(item)
+        if self._finisher is None:
+            self._finisher = asyncio.create_task(self._write_finished())
+            self._tasks.add(self._finisher)
+            self._finisher.add_done_callback(self._tasks.discard)
+        await item.done
+
+    async def _write_finished(self) -> None:
+        batch: list[_Finished] = []
+        try:
+            while self._finishing:
+                batch, self._finishing = self._finishing, []
+                try:
+                    await self._write_batch(batch)
+                except Exception as exc:  # the database is away: every update of the batch fails alike
+                    for item in batch:
+                        if not item.done.done():
+                            item.done.set_exception(exc)
+                    continue
+                for item in batch:
+                    if not item.done.done():
+                        item.done.set_result(None)
+        finally:
+            self._finisher = None
+            # Cancelled (a crash in tests): whatever was not committed stays pending, to be replayed.
+            for item in (*batch, *self._finishing):
+                if not item.done.done():
+                    item.done.cancel()
+            self._finishing = []
+
+    async def _write_batch(self, batch: list["_Finished"]) -> None:
+        storage = self.dispatcher.storage
+        sql = isinstance(storage, SqlStorage)
+        writes: Held = {}
+        for item in batch:  # at most one update per chat is in a batch: later ones wait for it
+            writes.update(item.writes)
+        async with self.sessionmaker() as session:
+            if writes and sql:
+                await storage.write_held(session, writes)
+            await inbox.mark_handled(session, bot=self.name, handled=[(i.update_id, i.error) for i in batch],
+                                     now=self.clock.now())
+            await session.commit()
+        if writes and sql:
+            storage.held_written(writes)
+        self.batches += 1
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Waits for handlers under way; what is left stays pending and is replayed next start."""
