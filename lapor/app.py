@@ -43,6 +43,7 @@ from core.region import RegionConfig, load_region_config
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
 from lapor.fsm_storage import SqlStorage
+from lapor.inline_filters import inline_sync_filters
 from lapor.middlewares import DbSessionMiddleware
 from lapor.outbox_worker import OutboxWorker
 from lapor.pacing import BotPacer, PacingMiddleware
@@ -81,6 +82,7 @@ def build_dispatcher(
     # Every button press is answered (the spinner stops) even when a handler shows no toast.
     dp.callback_query.middleware(CallbackAnswerMiddleware())
     dp.include_router(router)
+    inline_sync_filters(dp)
     return dp
 
 
@@ -122,6 +124,8 @@ class App:
     # What the send budget counts in: Telegram's limits are in real seconds (tests judge them on
     # the emulator's clock, where a resident's think time passes in an instant).
     send_clock: Callable[[], float] = time.monotonic
+    # bench/throughput.py swaps in a poller that keeps nothing, to price what durability costs.
+    poller_class: type[InboxPoller] = InboxPoller
     scheduler: AsyncIOScheduler | None = None
 
     engine: AsyncEngine | None = None
@@ -157,7 +161,7 @@ class App:
         storage, isolation = self._conversation_storage()
         dispatcher = build(storage=storage, events_isolation=isolation, sessionmaker=self.sessionmaker,
                            region=self.region, clock=self.clock, on_update_done=worker.wake)
-        poller = InboxPoller(
+        poller = self.poller_class(
             name=name, bot=bot, dispatcher=dispatcher, sessionmaker=self.sessionmaker, clock=self.clock,
             timeout=s.polling_timeout if self.poll_timeout is None else self.poll_timeout,
             allowed_updates=ALLOWED_UPDATES,
