@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import functools
 import json
+import logging
 import os
 import platform
 import sqlite3
@@ -397,8 +398,10 @@ class BotProcess:
 def app_args(api: str, database_url: str, *, send_rate: float | None = None, profile: str | None = None,
              backoffice: bool = True, gc_freeze: bool = False,
              poller_concurrency: int | None = None, pacer_burst: float | None = None,
-             think: float = 0.0) -> list[str]:
+             think: float = 0.0, volatile: bool = False) -> list[str]:
     args = ["--api", api, "--db", database_url]
+    if volatile:
+        args += ["--volatile"]
     if think:
         args += ["--think", str(think)]
     if pacer_burst:
@@ -497,6 +500,43 @@ class EmulatorTime:
         return result
 
 
+def volatile_app():
+    """The same app and flow with no durability: updates are handled straight from getUpdates
+    (no inbox row, no "handled" mark) and conversation state and drafts live in memory
+    (aiogram's MemoryStorage). Same per-chat order and concurrency as InboxPoller; the domain's own
+    rows (residents, reports, outbox) still go to the database. What `real` costs more than this
+    is the price of "nothing lost" (the guide: durability should cost little)."""
+    from aiogram.fsm.storage.memory import MemoryStorage
+
+    from lapor.app import App
+    from lapor.polling import InboxPoller
+
+    class VolatilePoller(InboxPoller):
+        async def replay(self) -> None:
+            pass
+
+        async def purge(self) -> None:
+            pass
+
+        async def accept(self, updates) -> None:
+            for update in updates:
+                self.schedule(update)
+
+        async def handle(self, update) -> None:
+            try:
+                await self.dispatcher.feed_update(self.bot, update)
+            except Exception:
+                logging.getLogger(__name__).exception("update %s failed", update.update_id)
+                self.failed += 1
+            self.handled += 1
+
+    class VolatileApp(App):
+        def _conversation_storage(self):
+            return MemoryStorage(), None
+
+    return VolatileApp, VolatilePoller
+
+
 async def serve_app(ns: argparse.Namespace) -> None:
     import logging
 
@@ -514,9 +554,12 @@ async def serve_app(ns: argparse.Namespace) -> None:
                         backoffice_bot_token=None if ns.no_backoffice else BACKOFFICE_TOKEN,
                         telegram_api_url=ns.api, _env_file=None, **kwargs)
     extra: dict[str, Any] = {}
+    app_class = App
+    if ns.volatile:
+        app_class, extra["poller_class"] = volatile_app()
     if ns.think:
         extra["send_clock"] = emulator_time = EmulatorTime(ns.think)
-    app = App(settings, clock=SystemClock(), region=load_region_config(TEST_REGION), run_scheduler=False, **extra)
+    app = app_class(settings, clock=SystemClock(), region=load_region_config(TEST_REGION), run_scheduler=False, **extra)
     await app.start()
     if ns.think:
         for runtime in app.runtimes:
@@ -771,6 +814,7 @@ def main() -> None:
     parser.add_argument("--gc-freeze", action="store_true")
     parser.add_argument("--poller-concurrency", type=int)
     parser.add_argument("--pacer-burst", type=float)
+    parser.add_argument("--volatile", action="store_true")
     ns = parser.parse_args()
     asyncio.run(serve_app(ns) if ns.kind == "app" else serve_bare(ns))
 

@@ -87,15 +87,16 @@ async def run_once(kind: str, n: int, *, steps, counts, think: float, db_url: st
                    gc_freeze: bool = False, poller_concurrency: int | None = None) -> dict:
     emu = make_emulator(think_time=think, per_bot_limit=per_bot_limit)
     await emu.start()
+    real = kind != "bare"  # "real", or "volatile": the real app with no durability
     token = BARE_TOKEN if kind == "bare" else CITIZEN_TOKEN
     bot_id = emu.add_bot(token, "bench_bot", "Bench")
-    if kind == "real":
+    if real:
         emu.add_bot(BACKOFFICE_TOKEN, "bench_petugas_bot", "Bench Petugas")
     users = [emu.add_user(USER_BASE + i, first_name=f"Warga{i}", language_code="id", bot_token=token)
              for i in range(n)]
     args = (["--api", emu.base_url] if kind == "bare"
             else app_args(emu.base_url, db_url, profile=profile, gc_freeze=gc_freeze,
-                          poller_concurrency=poller_concurrency, think=think))
+                          poller_concurrency=poller_concurrency, think=think, volatile=kind == "volatile"))
     if kind == "bare" and profile:
         args += ["--profile", profile]
     child = BotProcess("bare" if kind == "bare" else "app", args)
@@ -119,11 +120,11 @@ async def run_once(kind: str, n: int, *, steps, counts, think: float, db_url: st
     done = [s.done for r in runs for s in r.results]
     updates = sum(len(r.results) for r in runs)
     receipts = 0
-    if kind == "real":
+    if real:
         receipts = sum(1 for u in users if u.last_message and "Report received" in (u.last_message.text or ""))
     return {
         "kind": kind, "n": n, "per_bot_limit": per_bot_limit, "wall": wall, "updates": updates, "updates_s": updates / wall,
-        "reports_s": (receipts if kind == "real" else updates / len(steps)) / wall, "receipts": receipts,
+        "reports_s": (receipts if real else updates / len(steps)) / wall, "receipts": receipts,
         "first": first, "done": done, "errors": errors, "cpu": cpu, "child": figures,
         "r429": emu.status_count(bot_id, 429), "r400": emu.status_count(bot_id, 400),
         "warnings": child.warnings(), "stderr": child.stderr_tail(8) if errors or child.warnings() else "",
@@ -131,13 +132,13 @@ async def run_once(kind: str, n: int, *, steps, counts, think: float, db_url: st
 
 
 def report(r: dict) -> None:
-    label = "bare aiogram" if r["kind"] == "bare" else "real app   "
+    label = {"bare": "bare aiogram", "real": "real app   ", "volatile": "no durability"}[r["kind"]]
     if not r["per_bot_limit"]:
         label = "bare, no 30/s"
     print(f"  {label} N={r['n']:<5} {r['updates']} updates in {r['wall']:.1f} s: {r['updates_s']:.1f} updates/s, "
           f"{r['reports_s']:.2f} reports/s")
     print(f"      reply (first)    {pct_ms(r['first'])}")
-    if r["kind"] == "real":
+    if r["kind"] != "bare":
         print(f"      reply (complete) {pct_ms(r['done'])}")
         print(f"      receipts {r['receipts']}/{r['n']} (read back from the emulator)")
     print(f"      429s: {r['r429']}, 400s: {r['r400']}; bot log warnings/errors: {r['warnings']}")
@@ -199,16 +200,23 @@ async def main(argv: list[str]) -> int:
                                       timeout=ns.timeout, gc_freeze=ns.gc_freeze,
                                       poller_concurrency=ns.poller_concurrency)
                 report(real)
+                url = await target.fresh(f"bench_tp_{n}_volatile")
+                volatile = await run_once("volatile", n, steps=steps, counts=counts, think=ns.think, db_url=url,
+                                          timeout=ns.timeout, gc_freeze=ns.gc_freeze,
+                                          poller_concurrency=ns.poller_concurrency)
+                report(volatile)
                 ratio = real["updates_s"] / bare["updates_s"]
                 ratio_free = real["updates_s"] / free["updates_s"]
                 verdict = "meets" if ratio >= 0.5 else "BELOW"
                 print(f"  => N={n} {database}: ratio real/bare updates/s = {ratio:.3f} ({verdict} the 0.5 target); "
                       f"against the bare bot without the per-bot 30/s limit: {ratio_free:.3f}", flush=True)
+                print(f"     durability: real/no-durability updates/s = {real['updates_s'] / volatile['updates_s']:.3f}; "
+                      f"no-durability/bare = {volatile['updates_s'] / bare['updates_s']:.3f} (the flow itself)")
                 if bare["r429"]:
                     print(f"     the emulator's per-bot limit (30/s, bursts of 30) capped the bare bot: {bare['r429']} "
                           f"429s, {bare['updates_s']:.0f} vs {free['updates_s']:.0f} updates/s without it")
                 print(flush=True)
-                summary.append((database, n, bare, free, real, ratio, ratio_free))
+                summary.append((database, n, bare, free, real, volatile, ratio, ratio_free))
             if ns.profile:
                 path = str(tmp / f"profile-{database}.pstats")
                 url = await target.fresh("bench_tp_profile")
@@ -220,17 +228,19 @@ async def main(argv: list[str]) -> int:
                 print()
         finally:
             await target.cleanup()
-    print("== summary (updates/s; ratio real/bare, target >= 0.5; 'free' = bare bot without the per-bot 30/s limit)")
-    print(f"  {'db':8} {'N':>5} {'bare':>8} {'free':>8} {'real':>8} {'ratio':>6} {'r/free':>6} {'reports/s':>9} "
-          f"{'real p95':>9} {'bare p95':>9} {'emu CPU':>7}")
+    print("== summary (updates/s; ratio real/bare, target >= 0.5; 'free' = bare bot without the per-bot 30/s limit;"
+          " 'volat.' = the real app with no durability, 'r/vol' = what durability leaves of its updates/s)")
+    print(f"  {'db':8} {'N':>5} {'bare':>8} {'free':>8} {'real':>8} {'volat.':>8} {'ratio':>6} {'r/free':>6} {'r/vol':>6} "
+          f"{'reports/s':>9} {'real p95':>9} {'bare p95':>9} {'emu CPU':>7}")
     from bench._harness import percentile
 
-    for database, n, bare, free, real, ratio, ratio_free in summary:
+    for database, n, bare, free, real, volatile, ratio, ratio_free in summary:
         print(f"  {database:8} {n:>5} {bare['updates_s']:>8.1f} {free['updates_s']:>8.1f} {real['updates_s']:>8.1f} "
-              f"{ratio:>6.3f} {ratio_free:>6.3f} {real['reports_s']:>9.2f} "
+              f"{volatile['updates_s']:>8.1f} {ratio:>6.3f} {ratio_free:>6.3f} {real['updates_s'] / volatile['updates_s']:>6.3f} "
+              f"{real['reports_s']:>9.2f} "
               f"{percentile(real['first'], 95) * 1000:>6.0f} ms {percentile(bare['first'], 95) * 1000:>6.0f} ms "
               f"{max(bare['cpu']['emulator_cpu'], free['cpu']['emulator_cpu']):>7.2f}")
-    failed = any(run["errors"] for row in summary for run in row[2:5])
+    failed = any(run["errors"] for row in summary for run in row[2:6])
     return 1 if failed else 0
 
 
