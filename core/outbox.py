@@ -78,6 +78,7 @@ class Claimed:
     method: str
     payload: dict[str, Any]
     attempts: int
+    held_until: datetime
 
 
 async def claim_due(
@@ -127,7 +128,23 @@ async def claim_due(
             .values(claimed_by=worker, claimed_until=now + lease)
         )
     await session.commit()
-    return [Claimed(r.id, r.chat_id, r.method, r.payload, r.attempts) for r in rows]
+    return [Claimed(r.id, r.chat_id, r.method, r.payload, r.attempts, now + lease) for r in rows]
+
+
+async def renew_claims(session: AsyncSession, *, ids: list[int], worker: str, until: datetime) -> set[int]:
+    """Extends `worker`'s lease on the rows it still holds and returns their ids. A row missing
+    from the answer was taken over by another worker after the lease ran out (or is no longer
+    pending): sending it now would send it twice."""
+    if not ids:
+        return set()
+    held = set((await session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(ids), Outbox.claimed_by == worker, Outbox.status == "pending")
+        .values(claimed_until=until)
+        .returning(Outbox.id)
+    )).scalars())
+    await session.commit()
+    return held
 
 
 async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:

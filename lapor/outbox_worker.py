@@ -114,7 +114,21 @@ class OutboxWorker:
         return True
 
     async def _deliver_chat(self, rows: list[outbox.Claimed]) -> None:
+        held_until = min(r.held_until for r in rows)
         for index, row in enumerate(rows):
+            # A chat's rows go out a second apart, and the bot's budget may hold them longer: past
+            # half the lease, renew it, or another instance takes the rows over and sends them too.
+            await self._pace_chat(row.chat_id)
+            if (held_until - self.clock.now()) < self.lease / 2:
+                held_until = self.clock.now() + self.lease
+                async with self.sessionmaker() as session:
+                    held = await outbox.renew_claims(session, ids=[r.id for r in rows[index:]],
+                                                     worker=self.worker_id, until=held_until)
+                if row.id not in held:
+                    log.warning("outbox row %s was taken over by another worker; leaving the chat to it", row.id)
+                    async with self.sessionmaker() as session:
+                        await outbox.release_claims_of(session, ids=sorted(held))
+                    return
             if not await self._deliver(row):
                 # Keep the chat's order: what came after a failed row waits with it.
                 async with self.sessionmaker() as session:
@@ -141,7 +155,6 @@ class OutboxWorker:
         return method_cls.model_validate({"chat_id": row.chat_id, **row.payload})
 
     async def _deliver(self, row: outbox.Claimed) -> bool:
-        await self._pace_chat(row.chat_id)
         try:
             method = await self._method(row)
             if method is None:
