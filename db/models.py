@@ -249,6 +249,18 @@ class InboxUpdate(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class AppInstance(Base):
+    """A running instance in webhook mode, as last seen: instances that share one bot token share
+    its send budget (Telegram's ~30 messages/s per bot), so each sends at the rate over how many
+    are alive."""
+
+    __tablename__ = "app_instances"
+
+    instance: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class FsmRecord(Base):
     """Conversation state and the half-finished report (draft) of each chat."""
 

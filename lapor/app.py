@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,6 +35,7 @@ from backoffice.alerts import AlertRenderer
 from backoffice.middlewares import OfficerMiddleware
 from bot.middlewares import ReporterMiddleware
 from core.clock import Clock, SystemClock
+from core import instances
 from core.escalation import escalate_due
 from core.retention import DRAFT_RETENTION, RetentionResult, run_retention
 from core.summary import Period
@@ -133,6 +137,8 @@ class App:
     citizen: BotRuntime | None = None
     backoffice: BotRuntime | None = None
     web_runner: web.AppRunner | None = None
+    # Names this process among the deployment's instances (core.instances).
+    instance_id: str = field(default_factory=lambda: f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -216,6 +222,10 @@ class App:
                 receive = runtime.poller.run(self._stop)
             self._tasks.append(asyncio.create_task(receive, name=f"{runtime.name}-receiver"))
             self._tasks.append(asyncio.create_task(runtime.worker.run(self._stop), name=f"{runtime.name}-outbox"))
+        if self.webhook:
+            # Webhook instances may be several: they divide each bot's send budget among them.
+            await self.share_send_budget()
+            self._tasks.append(asyncio.create_task(self._share_send_budget_loop(), name="send-budget"))
         if self.backoffice is not None and self.run_scheduler:
             self._start_scheduler()
 
@@ -260,6 +270,36 @@ class App:
                         [BotCommand(command=c, description=tr.plain(d)) for c, d in commands], language_code=lang)
             except Exception as exc:  # the menu is a nicety; the bots work without it
                 log.warning("could not set the %s command menu: %s", runtime.name, exc)
+
+    async def share_send_budget(self) -> int:
+        """Says this instance is alive and gives each bot's pacer its share of the send budget:
+        the rate over the instances alive. Returns how many there are."""
+        try:
+            async with self.sessionmaker() as session:
+                alive = await instances.heartbeat(session, instance=self.instance_id, now=self.clock.now(),
+                                                  ttl=instances.TTL)
+        except Exception as exc:  # the last known share stands until the database answers again
+            log.warning("could not renew this instance's share of the send budget: %s", exc)
+            return next((r.worker.pacer.sharers for r in self.runtimes), 1)
+        for runtime in self.runtimes:
+            if runtime.worker.pacer.sharers != alive:
+                log.info("%s: %d instance(s) alive, sending at %.1f messages/s", runtime.name, alive,
+                         self.settings.send_rate_per_second / alive)
+            runtime.worker.pacer.share(alive)
+        return alive
+
+    async def _share_send_budget_loop(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._stop.wait(), instances.HEARTBEAT.total_seconds())
+                break
+            except asyncio.TimeoutError:
+                await self.share_send_budget()
+        try:  # a clean stop hands this instance's share back at once; a crash, after instances.TTL
+            async with self.sessionmaker() as session:
+                await instances.leave(session, instance=self.instance_id)
+        except Exception as exc:
+            log.warning("could not leave the send budget: %s", exc)
 
     async def run_escalations(self) -> int:
         async with self.sessionmaker() as session:

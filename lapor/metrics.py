@@ -71,7 +71,12 @@ class AppCollector:
             sent.add_metric([runtime.name], runtime.worker.sent)
             for code, count in sorted(runtime.worker.errors.items()):
                 errors.add_metric([runtime.name, code], count)
-        yield from (handled, sent, errors)
+        rate = GaugeMetricFamily("lapor_send_rate_per_second",
+                                 "This instance's share of the bot's send budget (the rate over the instances alive)",
+                                 labels=["bot"])
+        for runtime in self.app.runtimes:
+            rate.add_metric([runtime.name], runtime.worker.pacer.rate)
+        yield from (handled, sent, errors, rate)
         refused = CounterMetricFamily("lapor_webhook_refused", "Webhook requests refused for a missing or wrong secret")
         refused.add_metric([], self.refused_webhooks)
         yield refused

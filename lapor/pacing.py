@@ -66,7 +66,9 @@ class BotPacer:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate, self.clock, self.reserve = rate, clock, reserve
+        self.full_rate, self.full_burst = rate, burst
         self.capacity = max(1.0 + reserve, burst)
+        self.sharers = 1
         self.tokens, self.stamp = self.capacity, clock()
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
@@ -75,6 +77,21 @@ class BotPacer:
         # tokens, when it last got a message], most recently used last.
         self._chats: OrderedDict[int, list[float]] = OrderedDict()
         self.taken = {INTERACTIVE: 0, BULK: 0}
+
+    def share(self, sharers: int) -> None:
+        """Several instances send as this bot: this one keeps 1/sharers of the rate and burst."""
+        sharers = max(1, sharers)
+        if sharers == self.sharers:
+            return
+        self._refill()
+        self.sharers = sharers
+        self.rate = self.full_rate / sharers
+        self.capacity = max(1.0 + self.reserve, self.full_burst / sharers)
+        self.tokens = min(self.tokens, self.capacity)
+        if self._timer is not None:  # its delay was worked out at the old rate
+            self._timer.cancel()
+            self._timer = None
+        self._release()
 
     def _refill(self) -> None:
         now = self.clock()

@@ -17,6 +17,20 @@ async def h(tmp_path) -> Harness:
         await harness.emu.stop()
 
 
+@pytest.fixture
+async def hw(tmp_path) -> Harness:
+    """The app in webhook mode: the emulator posts updates to its HTTP server."""
+    harness = await make_harness(tmp_path)
+    harness.webhook = True
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        if harness.app is not None:
+            await harness.app.stop()
+        await harness.emu.stop()
+
+
 async def stop_or_explain(app, timeout: float = 60.0) -> None:
     """A graceful stop that hangs is a bug: fail with every task's stack instead of hanging CI."""
     import asyncio

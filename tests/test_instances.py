@@ -217,6 +217,9 @@ async def test_two_instances_share_the_load_and_one_dying_loses_nothing(deployme
     supervisor_texts = [m.text for m in officers[9005].messages if m.text and m.text.startswith("📊")]
     assert len(supervisor_texts) == sends, supervisor_texts
 
+    # Two instances send as one bot: each paces itself to half of Telegram's ~30 messages/s.
+    await _wait_for(lambda: _send_rates(a, b, equal=15.0))
+
     quiet = quiet_checker(emu, sessionmaker)
     residents = [RemoteResident(emu.add_user(6000 + i, first_name=f"Warga{i}", language_code="en"), quiet)
                  for i in range(10)]
@@ -261,7 +264,21 @@ async def test_two_instances_share_the_load_and_one_dying_loses_nothing(deployme
     acks = await _scalar(sessionmaker, select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "acknowledged"))
     assert acks == len(tickets)
+    # The survivor took the dead instance's share of the send budget back.
+    await _wait_for(lambda: _send_rates(b, equal=30.0))
     assert not b.log_lines(), "\n".join(b.log_lines())
+
+
+async def _send_rates(*procs: AppProcess, equal: float) -> bool:
+    """True when every instance's /metrics says each bot sends at `equal` messages/s."""
+    async with aiohttp.ClientSession() as http:
+        for proc in procs:
+            async with http.get(f"http://127.0.0.1:{proc.env_overrides['HTTP_PORT']}/metrics") as resp:
+                body = await resp.text()
+            for bot in ("citizen", "backoffice"):
+                if f'lapor_send_rate_per_second{{bot="{bot}"}} {equal}' not in body:
+                    return False
+    return True
 
 
 async def _scalar_ok(sessionmaker, n: int) -> bool:

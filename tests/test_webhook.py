@@ -12,19 +12,6 @@ from tests.flows import english, full_report
 from tests.harness import BACKOFFICE_TOKEN, CITIZEN_TOKEN, WEBHOOK_SECRET, make_harness
 
 
-@pytest.fixture
-async def hw(tmp_path):
-    harness = await make_harness(tmp_path)
-    harness.webhook = True
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        if harness.app is not None:
-            await harness.app.stop()
-        await harness.emu.stop()
-
-
 def url(h, path: str) -> str:
     return f"http://127.0.0.1:{h.http_port}{path}"
 
@@ -137,6 +124,7 @@ async def test_healthz_and_metrics(hw):
     handled = [line for line in body.splitlines() if line.startswith('lapor_updates_handled_total{bot="citizen",result="ok"}')]
     assert handled and float(handled[0].split()[-1]) >= 12
     assert "lapor_outbox_sent_total" in body
+    assert 'lapor_send_rate_per_second{bot="citizen"} 30.0' in body  # alone: the whole budget
 
 
 async def test_healthz_says_503_and_which_part_is_down(tmp_path):
