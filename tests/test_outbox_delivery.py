@@ -2,6 +2,8 @@
 process killed mid-send, with no alert lost."""
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -144,84 +146,75 @@ async def test_a_chat_with_a_backlog_does_not_hold_the_others_back(db):
     assert [r.payload["text"] for r in claimed][:3] == ["alert 0", "alert 1", "alert 2"]  # in order
 
 
-async def _spare_workers(h, lease):
-    """Two workers on an outbox queue of their own ("spare", sent as the backoffice bot), so the
-    app's own worker leaves their rows alone and the test decides who holds what, and when."""
+@asynccontextmanager
+async def _spare_queue(h, lease, notes: int):
+    """Officer Budi, `notes` messages owed to him, and two workers A and B on an outbox queue of
+    their own ("spare", sent as the backoffice bot), so the app's own worker leaves those rows
+    alone and the test decides who holds what, and when."""
+    from core import outbox
     from lapor.app import make_bot
     from lapor.outbox_worker import OutboxWorker
     from lapor.pacing import BotPacer
 
+    officer = await h.officer(9001, "Budi", areas=["Alpha"])
     # A chat's rows still go a second apart, as the emulator holds the bot to (its clock).
     workers = [OutboxWorker(name="spare", bot=make_bot(BACKOFFICE_TOKEN, h.emu.base_url, retry=False),
                             sessionmaker=h.app.sessionmaker, clock=h.clock, lease=lease,
                             pacer=BotPacer(clock=h.emu.clock.monotonic))
                for _ in range(2)]
-    return workers
+    async with h.app.sessionmaker() as session:
+        for i in range(notes):
+            outbox.enqueue_text(session, bot="spare", chat_id=9001, text=f"note {i}", now=h.clock.now())
+        await session.commit()
+    try:
+        yield officer, *workers
+    finally:
+        for worker in workers:
+            await worker.bot.session.close()
+
+
+async def _claim(h, worker, lease):
+    from core import outbox
+
+    async with h.app.sessionmaker() as session:
+        return await outbox.claim_due(session, bot="spare", worker=worker.worker_id, now=h.clock.now(), lease=lease)
+
+
+def _notes(officer) -> list[str]:
+    return [m.text for m in officer.user.messages if (m.text or "").startswith("note ")]
 
 
 async def test_a_row_taken_over_after_the_lease_ran_out_is_sent_once(h):
     """Instance A claimed a chat's rows and then stalled past its lease; B took them over. When A
     wakes it must not send them again (the supervisor would get each summary twice)."""
-    from datetime import timedelta
-
-    from core import outbox
-
-    officer = await h.officer(9001, "Budi", areas=["Alpha"])
     lease = timedelta(seconds=10)
-    a, b = await _spare_workers(h, lease)
-    try:
-        async with h.app.sessionmaker() as session:
-            for i in range(3):
-                outbox.enqueue_text(session, bot="spare", chat_id=9001, text=f"note {i}", now=h.clock.now())
-            await session.commit()
-            held_by_a = await outbox.claim_due(session, bot="spare", worker=a.worker_id, now=h.clock.now(),
-                                                 lease=lease)
+    async with _spare_queue(h, lease, notes=3) as (officer, a, b):
+        held_by_a = await _claim(h, a, lease)
         h.clock.advance(seconds=25)
-        async with h.app.sessionmaker() as session:
-            held_by_b = await outbox.claim_due(session, bot="spare", worker=b.worker_id, now=h.clock.now(),
-                                                 lease=lease)
+        held_by_b = await _claim(h, b, lease)
         assert [r.id for r in held_by_b] == [r.id for r in held_by_a]
         await a._deliver_chat(held_by_a)
         await b._deliver_chat(held_by_b)
-        notes = [m.text for m in officer.user.messages if (m.text or "").startswith("note ")]
-        assert notes == ["note 0", "note 1", "note 2"]
+        assert _notes(officer) == ["note 0", "note 1", "note 2"]
         assert await h.count(Outbox, Outbox.bot == "spare", Outbox.status == "sent") == 3
-    finally:
-        for w in (a, b):
-            await w.bot.session.close()
 
 
 async def test_a_slow_worker_renews_its_claim_so_no_one_takes_the_chat_over(h):
     """Past half its lease a worker renews what it still holds: a row it stalled on is neither
     taken by another instance meanwhile nor lost, and a lease that ran out with no one taking the
     rows over is simply picked up again."""
-    from datetime import timedelta
-
     from core import outbox
 
-    officer = await h.officer(9001, "Budi", areas=["Alpha"])
     lease = timedelta(seconds=10)
-    a, b = await _spare_workers(h, lease)
-    try:
-        async with h.app.sessionmaker() as session:
-            for i in range(2):
-                outbox.enqueue_text(session, bot="spare", chat_id=9001, text=f"note {i}", now=h.clock.now())
-            await session.commit()
-            held = await outbox.claim_due(session, bot="spare", worker=a.worker_id, now=h.clock.now(),
-                                                 lease=lease)
+    async with _spare_queue(h, lease, notes=2) as (officer, a, b):
+        held = await _claim(h, a, lease)
         h.clock.advance(seconds=7)  # past half the lease, not past the lease
         async with h.app.sessionmaker() as session:
             renewed = await outbox.renew_claims(session, ids=[r.id for r in held], worker=a.worker_id,
                                                 until=h.clock.now() + lease)
         assert renewed == {r.id for r in held}
         h.clock.advance(seconds=7)  # past the first lease, within the renewed one
-        async with h.app.sessionmaker() as session:
-            assert await outbox.claim_due(session, bot="spare", worker=b.worker_id, now=h.clock.now(),
-                                                 lease=lease) == []
+        assert await _claim(h, b, lease) == []
         h.clock.advance(seconds=30)  # A's renewed lease ran out too, but no one took the rows
         await a._deliver_chat(held)
-        notes = [m.text for m in officer.user.messages if (m.text or "").startswith("note ")]
-        assert notes == ["note 0", "note 1"]
-    finally:
-        for w in (a, b):
-            await w.bot.session.close()
+        assert _notes(officer) == ["note 0", "note 1"]
