@@ -631,7 +631,14 @@ async def serve_bare(ns: argparse.Namespace) -> None:
     @dp.callback_query()
     async def on_callback(callback: CallbackQuery) -> None:
         nonlocal handled
-        await bot.send_message(callback.from_user.id, "<b>ok</b>", reply_markup=keyboard)
+        if ns.answer_presses:
+            # What Telegram asks of a bot for a button press (stop the spinner), and what a flow
+            # does to show its next step: two calls, as the real bot makes.
+            await callback.answer()
+            # (a new text each time: Telegram refuses an edit that changes nothing)
+            await callback.message.edit_text(f"<b>ok</b> {handled}", reply_markup=keyboard)
+        else:
+            await bot.send_message(callback.from_user.id, "<b>ok</b>", reply_markup=keyboard)
         handled += 1
 
     polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=30,
@@ -742,7 +749,7 @@ async def play(emu, user, bot_id: int, steps: list[Step], counts: list[int] | No
     for index, step in enumerate(steps):
         if stop is not None and stop():
             break
-        expected = 1 if bare else counts[index]
+        expected = counts[index] if counts else 1
         log = emu.log_of(bot_id, user.id)
         before = len(log)
         gated = ramp is not None and index == 0
@@ -805,6 +812,8 @@ async def calibrate_real_flow(steps: list[Step]) -> list[int]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench._harness", description="the bot under test (child)")
     parser.add_argument("kind", choices=["app", "bare"])
+    parser.add_argument("--answer-presses", action="store_true",
+                        help="bare: answer each button press and edit its message, instead of one new message")
     parser.add_argument("--api", required=True)
     parser.add_argument("--db")
     parser.add_argument("--send-rate", type=float)
