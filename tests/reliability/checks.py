@@ -114,7 +114,9 @@ def is_receipt(ticket: str):
 
 
 def is_alert(ticket: str):
-    return lambda m: ticket in text_of(m) and text_of(m).startswith(("🆕", "🚨"))
+    # An alert names its report on its first line; further down, another report's alert may name
+    # this one as an earlier report nearby, which is not a copy of this one's alert.
+    return lambda m: text_of(m).startswith(("🆕", "🚨")) and ticket in text_of(m).split("\n", 1)[0]
 
 
 def is_pin(lat: float, lon: float):
