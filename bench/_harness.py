@@ -538,8 +538,6 @@ def volatile_app():
 
 
 async def serve_app(ns: argparse.Namespace) -> None:
-    import logging
-
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from core.clock import SystemClock
@@ -597,8 +595,6 @@ async def serve_app(ns: argparse.Namespace) -> None:
 
 async def serve_bare(ns: argparse.Namespace) -> None:
     """A bare aiogram 3 bot: aiogram's own polling, one handler per update kind, one message each."""
-    import logging
-
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     from aiogram import Bot, Dispatcher
     from aiogram.client.default import DefaultBotProperties

@@ -18,8 +18,13 @@ def _update(text: str) -> Update:
 
 
 def _sync_filters(dp: Dispatcher) -> int:
-    return sum(1 for r in dp.chain_tail for o in r.observers.values() for h in o.handlers
-               for f in h.filters or () if not f.awaitable)
+    """Plain-function filters left anywhere: on handlers, and on observers (`router.message.filter`)."""
+    def filters(observer):
+        own = getattr(observer, "_handler", None)
+        yield from (own.filters or ()) if own is not None else ()
+        for handler in observer.handlers:
+            yield from handler.filters or ()
+    return sum(1 for r in dp.chain_tail for o in r.observers.values() for f in filters(o) if not f.awaitable)
 
 
 async def test_filters_run_on_the_loop_and_still_filter_and_pass_values():
