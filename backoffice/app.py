@@ -6,12 +6,15 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from backoffice.handlers import alert_actions, queue, start, summary, work
-from backoffice.keyboards import refuse
+from backoffice.middlewares import RefusalMiddleware
 from core.i18n import N_, Translator
 
 
 def router() -> Router:
     root = Router(name="backoffice")
+    # Any handler may raise a refusal; it becomes the officer's answer here, in one place.
+    root.message.middleware(RefusalMiddleware())
+    root.callback_query.middleware(RefusalMiddleware())
     root.include_routers(start.router(), queue.router(), summary.router(), summary.subscriptions_router(),
                         alert_actions.router(), work.router(), fallback_router())
     return root
@@ -24,7 +27,7 @@ def fallback_router() -> Router:
 
     @r.callback_query()
     async def unknown_button(callback: CallbackQuery, callback_answer: CallbackAnswer, tr: Translator) -> None:
-        refuse(callback_answer, tr.plain("This button is no longer valid."))
+        callback_answer.text, callback_answer.show_alert = tr.plain("This button is no longer valid."), True
 
     return r
 

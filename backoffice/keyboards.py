@@ -1,21 +1,22 @@
 """The officers' buttons. Callback data carries an action and a report id, nothing else: what an
-officer may do is decided on the server from the database."""
+officer may do is decided on the server, by the policy, from the database. A message offers the
+buttons the policy allows its audience (core.report_view.ReportView.actions)."""
 from __future__ import annotations
 
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.callback_answer import CallbackAnswer
 
+from core.access import Action
 from core.i18n import Translator
 from core.ids import DbId
-from core.lifecycle import ReportState
-from core.report_actions import ActionRefused
-from db.models import Report
+from core.report_view import ReportView
 
 
-class OA(StrEnum):
+class OfficerAction(StrEnum):
+    """What an officer's button asks for; the short values keep callback data under 64 bytes."""
+
     ACK = "ack"
     DETAILS = "det"
     ON_THE_WAY = "way"
@@ -35,55 +36,60 @@ class OA(StrEnum):
     CANCEL = "cancel"
 
 
+OA = OfficerAction  # the name the handlers and tests use
+
+
 class OfficerCb(CallbackData, prefix="o"):
-    action: OA
+    action: OfficerAction
     report: DbId
     # An outcome or agency code from the region config (a-z0-9_, at most 24 characters).
     arg: str = ""
 
 
-def refuse(callback_answer: CallbackAnswer, text: str) -> None:
-    """The alert a pressed button gets; the callback-answer middleware sends it after the handler."""
-    callback_answer.text, callback_answer.show_alert = text, True
+# The policy's action each button asks for (buttons that only continue a conversation are
+# checked by the service that ends it).
+BUTTON_ACTIONS = {
+    OA.ACK: Action.ACKNOWLEDGE, OA.DETAILS: Action.VIEW, OA.ON_THE_WAY: Action.START_HANDLING,
+    OA.CLOSE: Action.CLOSE, OA.OUTCOME: Action.CLOSE, OA.REJECT: Action.REJECT, OA.HANDOVER: Action.HAND_OVER,
+    OA.HANDOVER_TO: Action.HAND_OVER, OA.ASK: Action.ASK_REPORTER, OA.MERGE: Action.MARK_DUPLICATE,
+    OA.REOPEN: Action.REOPEN, OA.REASSIGN: Action.REASSIGN, OA.REASSIGN_TO: Action.REASSIGN,
+    OA.DUPLICATE: Action.MARK_DUPLICATE, OA.NOTE: Action.ADD_NOTE,
+}
 
 
-def refuse_action(callback_answer: CallbackAnswer, tr: Translator, exc: ActionRefused) -> None:
-    refuse(callback_answer, tr.plain(exc.reason, **exc.args_))
-
-
-def btn(text: str, action: OA, report_id: int, arg: str = "") -> InlineKeyboardButton:
+def btn(text: str, action: OfficerAction, report_id: int, arg: str = "") -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=OfficerCb(action=action, report=report_id, arg=arg).pack())
 
 
-def supervisor_row(tr: Translator, report: Report) -> list[InlineKeyboardButton]:
-    """Shown to supervisors on a report's details; the service checks the role again."""
-    if report.state in (ReportState.SELESAI, ReportState.DITOLAK, ReportState.DUPLIKAT):
-        return [btn(tr.plain("🔁 Reopen"), OA.REOPEN, report.id)]
-    if report.state in (ReportState.BARU, ReportState.DIALIHKAN, ReportState.DITERIMA, ReportState.DITANGANI):
-        return [btn(tr.plain("👤 Reassign"), OA.REASSIGN, report.id)]
-    return []
-
-
-def alert_keyboard(tr: Translator, report: Report, supervisor: bool = False) -> InlineKeyboardMarkup:
-    rows = []
-    if supervisor and supervisor_row(tr, report):
-        rows.append(supervisor_row(tr, report))
-    if report.state in (ReportState.BARU, ReportState.DIALIHKAN) and report.owner_id is None:
-        rows.append([btn(tr.plain("✋ Acknowledge"), OA.ACK, report.id)])
-    if report.state == ReportState.DITERIMA:
-        rows.append([btn(tr.plain("🚶 On the way"), OA.ON_THE_WAY, report.id)])
-    if report.state in (ReportState.DITERIMA, ReportState.DITANGANI):
-        rows.append([btn(tr.plain("✅ Close"), OA.CLOSE, report.id)])
-        rows.append([btn(tr.plain("❓ Ask the reporter"), OA.ASK, report.id),
-                     btn(tr.plain("📝 Note"), OA.NOTE, report.id)])
-    if report.state in (ReportState.BARU, ReportState.DIALIHKAN, ReportState.DITERIMA, ReportState.DITANGANI):
-        rows.append([btn(tr.plain("🔀 Hand over"), OA.HANDOVER, report.id),
-                     btn(tr.plain("⛔ Reject"), OA.REJECT, report.id)])
-    if report.state in (ReportState.BARU, ReportState.DIALIHKAN, ReportState.DITERIMA, ReportState.DITANGANI):
-        row = [btn(tr.plain("🔗 Duplicate of…"), OA.DUPLICATE, report.id)]
-        if report.near_report_id is not None:
+def alert_keyboard(tr: Translator, view: ReportView, *, details: bool = True) -> InlineKeyboardMarkup:
+    """The buttons under a report: exactly the actions its audience may take now (`details`
+    False: the message already is the details)."""
+    can = view.actions
+    rows: list[list[InlineKeyboardButton]] = []
+    supervisor = [b for a, b in ((Action.REOPEN, btn(tr.plain("🔁 Reopen"), OA.REOPEN, view.id)),
+                                 (Action.REASSIGN, btn(tr.plain("👤 Reassign"), OA.REASSIGN, view.id))) if a in can]
+    if supervisor:
+        rows.append(supervisor)
+    if Action.ACKNOWLEDGE in can:
+        rows.append([btn(tr.plain("✋ Acknowledge"), OA.ACK, view.id)])
+    if Action.START_HANDLING in can:
+        rows.append([btn(tr.plain("🚶 On the way"), OA.ON_THE_WAY, view.id)])
+    if Action.CLOSE in can:
+        rows.append([btn(tr.plain("✅ Close"), OA.CLOSE, view.id)])
+    work = [b for a, b in ((Action.ASK_REPORTER, btn(tr.plain("❓ Ask the reporter"), OA.ASK, view.id)),
+                           (Action.ADD_NOTE, btn(tr.plain("📝 Note"), OA.NOTE, view.id))) if a in can]
+    if work:
+        rows.append(work)
+    moves = [b for a, b in ((Action.HAND_OVER, btn(tr.plain("🔀 Hand over"), OA.HANDOVER, view.id)),
+                            (Action.REJECT, btn(tr.plain("⛔ Reject"), OA.REJECT, view.id))) if a in can]
+    if moves:
+        rows.append(moves)
+    if Action.MARK_DUPLICATE in can:
+        row = [btn(tr.plain("🔗 Duplicate of…"), OA.DUPLICATE, view.id)]
+        if view.can_merge_nearby:
             # The target is read from the database when pressed, not from this button.
-            row.insert(0, btn(tr.plain("🔗 Merge into the nearby report"), OA.MERGE, report.id))
+            row.insert(0, btn(tr.plain("🔗 Merge into the nearby report"), OA.MERGE, view.id))
         rows.append(row)
-    rows.append([btn(tr.plain("📄 Details"), OA.DETAILS, report.id)])
+    if details and Action.VIEW in can:
+        rows.append([btn(tr.plain("📄 Details"), OA.DETAILS, view.id)])
     return InlineKeyboardMarkup(inline_keyboard=rows)

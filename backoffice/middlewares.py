@@ -1,16 +1,28 @@
-"""Only registered officers get past this point; who they are comes from the database."""
+"""Who is asking, through which chat, and what a refusal looks like in Telegram.
+
+The officer is loaded from the database on every update (a disabled officer is a stranger from
+the next update on); the chat becomes a channel of the policy (core.access.channel_of). Typed
+commands and texts are served in the officer's private chat only; a press on a button is left to
+the policy, which lets an agency's duty group acknowledge and set off on its own reports.
+"""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
+from aiogram.utils.callback_answer import CallbackAnswer
 
-from core.i18n import translator
-from core.officers import find_officer, record_unregistered
+from core.access import ONLY_PRIVATE, ChannelKind, channel_of
+from core.i18n import N_, Translator, translator
+from core.officers import find_officer
+from core.refusals import record_refusal
+from core.report_access import ActionRefused
 
 INVITE_PREFIX = "/start "
+NOT_REGISTERED = N_("This bot is for registered officers of {region}. You are not registered; "
+                    "ask your agency's admin for an invitation link.")
 
 
 class OfficerMiddleware(BaseMiddleware):
@@ -21,25 +33,53 @@ class OfficerMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
         if user is None or user.is_bot:
             return None
-        session = data["session"]
+        session, region, clock = data["session"], data["region"], data["clock"]
+        channel = channel_of(region.agencies, chat_id=chat.id if chat else user.id,
+                             chat_type=chat.type if chat else None, user_id=user.id)
         officer = await find_officer(session, user.id)
-        region = data["region"]
-        if officer is not None:
-            data["officer"] = officer
-            data["tr"] = translator(officer.language)
+        data["channel"] = channel
+        data["officer"] = officer
+        tr = data["tr"] = translator(officer.language if officer else region.region.default_language)
+        private = channel.kind == ChannelKind.PRIVATE
+        if officer is not None and (private or isinstance(event, CallbackQuery)):
             return await handler(event, data)
-        tr = translator(region.region.default_language)
-        data["officer"], data["tr"] = None, tr
-        if isinstance(event, Message) and (event.text or "").startswith(INVITE_PREFIX):
+        if officer is None and private and isinstance(event, Message) and (event.text or "").startswith(INVITE_PREFIX):
             return await handler(event, data)  # an invite link being redeemed
-        what = "button" if isinstance(event, CallbackQuery) else (event.text or event.content_type)[:32]
-        await record_unregistered(session, now=data["clock"].now(), telegram_id=user.id, what=what)
-        text = tr.plain("This bot is for registered officers of {region}. You are not registered; "
-                        "ask your agency's admin for an invitation link.", region=region.region.name)
+        what = "button" if isinstance(event, CallbackQuery) else (getattr(event, "text", None) or
+                                                                  getattr(event, "content_type", "?"))
+        first = await record_refusal(session, now=clock.now(), what=f"{channel.kind}:{what}"[:64],
+                                     officer_id=officer.id if officer else None, telegram_id=user.id,
+                                     chat_id=chat.id if chat else None)
+        text = tr.plain(NOT_REGISTERED, region=region.region.name) if officer is None else tr.plain(ONLY_PRIVATE)
         if isinstance(event, CallbackQuery):
             await event.answer(text, show_alert=True)
-        elif isinstance(event, Message) and event.chat.type == "private":
+        elif isinstance(event, Message) and (private or (first and (event.text or "").startswith("/"))):
+            # In a group, a command gets one polite line an hour; other chatter gets nothing.
             await event.answer(text)
         return None
+
+
+class RefusalMiddleware(BaseMiddleware):
+    """Turns a refusal into the officer's answer, in one place: a press gets a short alert (and no
+    re-rendered report), a typed message a reply. core.report_access recorded it already."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        try:
+            return await handler(event, data)
+        except ActionRefused as exc:
+            tr: Translator = data["tr"]
+            text = tr.plain(exc.reason, **exc.args_)
+            answer: CallbackAnswer | None = data.get("callback_answer")
+            if isinstance(event, CallbackQuery) and answer is not None:
+                answer.text, answer.show_alert = text[:200], True
+            elif isinstance(event, Message):
+                await event.answer(tr(exc.reason, **exc.args_))
+            return None

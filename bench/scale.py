@@ -14,7 +14,7 @@ two warm-up runs):
   SELECT 1                  a round trip to the database: the noise floor of the machine
   daily summary             core.summary.compute + render for yesterday (Period.DAILY)
   monthly summary           the same for last month (Period.MONTHLY)
-  queue page                core.queue.agency_queue, first page, as a Satpol PP officer opens /antrian
+  queue page                core.queue.open_reports, first page, as a Satpol PP supervisor opens /antrian
                             (newest first; and "most overdue first")
   escalation tick           core.escalation.escalate_due, which the scheduler runs every minute
   ticket lookup             what /lapor TICKET does in the backoffice (find_ticket, history,
@@ -68,13 +68,21 @@ from bench._data import (
 )
 from core.escalation import escalate_due
 from core.i18n import translator
-from core.queue import agency_queue, find_ticket, history
+from core.access import Role
+from core.officers import OfficerInfo
+from core.queue import find_ticket, open_reports, report_with_history
+from core.report_view import build_view
 from core.region import RegionConfig, load_region_config
 from core.summary import Period, compute, previous_window, render
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
 
 QUEUE_AGENCY = "satpolpp"
+# Who asks: the queue and a ticket's history are read as an officer sees them, through the policy.
+SUPERVISOR = OfficerInfo(id=1, telegram_id=1, chat_id=1, name="Kasatpol", agency=QUEUE_AGENCY,
+                         role=Role.SUPERVISOR, areas=(), active=True, language="id", unreachable=False)
+AUDITOR = OfficerInfo(id=2, telegram_id=2, chat_id=2, name="Inspektur", agency=QUEUE_AGENCY,
+                      role=Role.AUDITOR, areas=(), active=True, language="id", unreachable=False)
 
 
 class Operations:
@@ -123,7 +131,7 @@ class Operations:
 
     async def queue(self, most_overdue_first: bool) -> None:
         async with self.sm() as session:
-            lines, total = await agency_queue(session, agency=QUEUE_AGENCY, page=0,
+            lines, total = await open_reports(session, actor=SUPERVISOR, now=self.now, page=0,
                                               most_overdue_first=most_overdue_first)
         assert total >= len(lines)
 
@@ -132,12 +140,13 @@ class Operations:
             await escalate_due(session, region=self.region, now=self.now)
 
     async def lookup(self, ticket: str) -> str:
-        """backoffice/handlers/queue.py one_report: the report, its history, its alert text."""
+        """backoffice/handlers/queue.py one_report: the report, its history, its alert text (as the
+        region-wide auditor, who may read any ticket the generator made)."""
         async with self.sm() as session:
-            report = await find_ticket(session, ticket)
-            assert report is not None, ticket
-            await history(session, report_id=report.id)
-            return await alert_text(session, self.region, report, self.tr)
+            found = await find_ticket(session, actor=AUDITOR, ticket=ticket, now=self.now)
+            report, _ = await report_with_history(session, actor=AUDITOR, report_id=found.id, now=self.now)
+            view = await build_view(session, self.region, report, actor=AUDITOR)
+            return alert_text(view, self.region, self.tr)
 
 
 async def explain(engine: AsyncEngine, fn: Callable[[], Awaitable[object]]) -> list[str]:

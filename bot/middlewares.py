@@ -36,4 +36,8 @@ class ReporterMiddleware(BaseMiddleware):
             await session.commit()
         data["reporter"] = reporter
         data["tr"] = translator(reporter.language)
+        if reporter.is_new and data.get("state") is not None:
+            # A new resident has no conversation. One who asked to be deleted and writes again is
+            # new too: whatever a cache or Redis still held for their chat is not theirs any more.
+            await data["state"].clear()
         return await handler(event, data)

@@ -9,6 +9,7 @@ from typing import TextIO
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.spreadsheet import csv_row
 from db.models import AuditEvent, Officer, Report
 
 COLUMNS = ["id", "at_utc", "ticket", "actor_type", "actor_id", "actor_name", "action", "from_state",
@@ -49,15 +50,16 @@ async def _rows(session: AsyncSession, since: datetime | None, until: datetime |
 async def export_csv(session: AsyncSession, out: TextIO, *, since: datetime | None = None,
                      until: datetime | None = None) -> int:
     """Writes the log in id order, in batches (memory stays flat); returns the rows written.
-    Reporters appear by number only: their identity stays out of the export."""
+    Reporters appear by number only: their identity stays out of the export. No cell is taken
+    for a formula by the spreadsheet that opens it (core.spreadsheet)."""
     import json
 
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     count = 0
     async for event, ticket, name in _rows(session, since, until):
-        writer.writerow([event.id, event.at.isoformat(), ticket or "", event.actor_type, event.actor_id or "",
+        writer.writerow(csv_row([event.id, event.at.isoformat(), ticket or "", event.actor_type, event.actor_id or "",
                          name or "", event.action, event.from_state or "", event.to_state or "", event.note or "",
-                         json.dumps(event.data or {}, ensure_ascii=False, sort_keys=True)])
+                         json.dumps(event.data or {}, ensure_ascii=False, sort_keys=True)]))
         count += 1
     return count

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 
+from core.access import WHOLE_REGION, Scope  # noqa: E402
 from core.region import RegionConfig  # noqa: E402
 from core.summary import Window  # noqa: E402
 from db.models import Report  # noqa: E402
@@ -20,10 +21,14 @@ from db.models import Report  # noqa: E402
 WIDTH_PX, HEIGHT_PX, DPI = 1200, 600, 100
 
 
-async def summary_chart(session: AsyncSession, region: RegionConfig, win: Window, lang: str) -> bytes:
+async def summary_chart(session: AsyncSession, region: RegionConfig, win: Window, lang: str,
+                        scope: Scope = WHOLE_REGION) -> bytes:
+    """The chart of the reports in `scope` (core.access.summary_scope): an agency's own reports, or
+    the whole region's for region-wide readers."""
+    mine = [] if scope.region_wide else [Report.agency == scope.agency]
     rows = (await session.execute(
         select(Report.created_at, Report.category, Report.latitude, Report.longitude)
-        .where(Report.created_at >= win.start, Report.created_at < win.end))).all()
+        .where(Report.created_at >= win.start, Report.created_at < win.end, *mine))).all()
     days = [win.first_day + timedelta(days=i) for i in range((win.last_day - win.first_day).days + 1)]
     per_day: dict[str, Counter] = defaultdict(Counter)
     points = []

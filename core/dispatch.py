@@ -2,8 +2,9 @@
 
 Alerts go to the handling agency's duty group (if configured) and to its officers covering the
 report's kecamatan (all of its officers where none covers it); an urgent report also alerts the
-agency's supervisors at once. The outbox rows name what to show, not how: the backoffice renders
-them when they are sent, so an alert shows the report as it is then (already taken, say).
+agency's supervisors at once. They are notices (core.notices): the backoffice renders them when
+they are sent, so an alert shows the report as it is then (already taken, say), and one queued
+before a hand-over is not sent to the agency that no longer handles the report.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.lifecycle import OPEN_STATES
 from core.officers import officers_for_alert, supervisors_of
-from core.outbox import PRIORITY_BULK, enqueue
+from core.notices import Kind, to_duty_group, to_officer
+from core.outbox import PRIORITY_BULK
 from core.region import RegionConfig
 from db.models import Report
 
@@ -60,18 +62,6 @@ async def nearby_open_reports(session: AsyncSession, report: Report, *, metres: 
     return list((await session.execute(stmt.order_by(Report.created_at.desc()).limit(50))).scalars())
 
 
-def _alert_rows(session: AsyncSession, *, chat_id: int, report: Report, now: datetime, with_media: bool) -> None:
-    enqueue(session, bot="backoffice", chat_id=chat_id, method="render",
-            payload={"render": "alert", "report_id": report.id}, now=now, priority=ALERT_PRIORITY,
-            report_id=report.id)
-    if not with_media:
-        return
-    if report.latitude is not None:
-        enqueue(session, bot="backoffice", chat_id=chat_id, method="render",
-                payload={"render": "alert_location", "report_id": report.id}, now=now,
-                priority=ALERT_PRIORITY, report_id=report.id)
-
-
 async def nearby_for(session: AsyncSession, region: RegionConfig, report: Report) -> list[Report]:
     """Nearby open reports within the region config's distance and time window."""
     return await nearby_open_reports(session, report, metres=region.limits.nearby_metres,
@@ -80,22 +70,26 @@ async def nearby_for(session: AsyncSession, region: RegionConfig, report: Report
 
 async def queue_alerts(session: AsyncSession, *, region: RegionConfig, report: Report, now: datetime,
                        photo_count: int) -> list[int]:
-    """Queues the alerts of a new report; returns the chat ids alerted (in order)."""
+    """Queues the alerts of a new (or newly handed over) report: the text, the pin and each photo,
+    for the duty group and each officer; returns the chat ids alerted (in order)."""
     agency = region.agency(report.agency)
+    kinds: list[tuple[Kind, dict]] = [(Kind.ALERT, {})]
+    if report.latitude is not None:
+        kinds.append((Kind.ALERT_LOCATION, {}))
+    kinds += [(Kind.ALERT_PHOTO, {"index": index}) for index in range(photo_count)]
     chats: list[int] = []
     if agency.duty_chat_id is not None:
         chats.append(agency.duty_chat_id)
-    for officer in await officers_for_alert(session, agency=report.agency, kecamatan=report.kecamatan):
-        if officer.chat_id is not None and officer.chat_id not in chats:
-            chats.append(officer.chat_id)
+        for kind, args in kinds:
+            to_duty_group(session, agency=agency.code, chat_id=agency.duty_chat_id, kind=kind, now=now,
+                          priority=ALERT_PRIORITY, report_id=report.id, **args)
+    people = await officers_for_alert(session, agency=report.agency, kecamatan=report.kecamatan)
     if report.urgent:
-        for supervisor in await supervisors_of(session, agency=report.agency):
-            if supervisor.chat_id is not None and supervisor.chat_id not in chats:
-                chats.append(supervisor.chat_id)
-    for chat_id in chats:
-        _alert_rows(session, chat_id=chat_id, report=report, now=now, with_media=True)
-        for index in range(photo_count):
-            enqueue(session, bot="backoffice", chat_id=chat_id, method="render",
-                    payload={"render": "alert_photo", "report_id": report.id, "index": index}, now=now,
-                    priority=ALERT_PRIORITY, report_id=report.id)
+        people += await supervisors_of(session, agency=report.agency)
+    for officer in people:
+        if officer.chat_id is None or officer.chat_id in chats:
+            continue
+        chats.append(officer.chat_id)
+        for kind, args in kinds:
+            to_officer(session, officer, kind, now=now, priority=ALERT_PRIORITY, report_id=report.id, **args)
     return chats

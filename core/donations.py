@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
-from core.i18n import N_, translator
-from core.menus import main_menu
-from core.outbox import PRIORITY_INTERACTIVE, enqueue_text
+from core.i18n import N_
+from core.notices import Kind, to_reporter
+from core.outbox import PRIORITY_INTERACTIVE
 from core.region import RegionConfig
 from core.tickets import next_ticket
 from db.models import DonationPledge, Reporter
@@ -46,6 +47,17 @@ class PledgeDraft(BaseModel):
         return out
 
 
+class TooManyPledges(Exception):
+    """The resident has made the region's number of pledges for one day (limits.pledges_per_day)."""
+
+
+async def may_pledge(session: AsyncSession, *, region: RegionConfig, reporter_id: int, now: datetime) -> bool:
+    """Under the day's limit of pledges (one index range scan on the resident's pledges)."""
+    made = (await session.execute(select(func.count()).select_from(DonationPledge).where(
+        DonationPledge.reporter_id == reporter_id, DonationPledge.created_at > now - timedelta(days=1)))).scalar_one()
+    return made < region.limits.pledges_per_day
+
+
 @dataclass(frozen=True)
 class PledgeResult:
     ticket: str
@@ -64,23 +76,18 @@ async def submit_pledge(
     if draft.missing():
         raise ValueError(f"pledge incomplete: {draft.missing()}")
     now = clock.now()
+    if not await may_pledge(session, region=region, reporter_id=reporter_id, now=now):
+        raise TooManyPledges()
     agency = region.donations.agency
     prefix = (region.region.ticket_prefix + PLEDGE_PREFIX_SUFFIX)[:6]
     ticket = await next_ticket(session, prefix, now, region.tz)
-    session.add(DonationPledge(
+    pledge = DonationPledge(
         ticket=ticket, draft_token=draft.token, reporter_id=reporter_id, agency=agency,
         kind=draft.kind, description=draft.description, contact=draft.contact, state="baru", created_at=now,
-    ))
-    reporter = await session.get(Reporter, reporter_id)
-    tr = translator(reporter.language)
-    enqueue_text(
-        session, bot="citizen", chat_id=reporter.chat_id, now=now, priority=PRIORITY_INTERACTIVE,
-        reply_markup=main_menu(tr),
-        text="\n".join([
-            tr("🤝 <b>Thank you!</b> Your donation offer is recorded as <code>{ticket}</code>.", ticket=ticket),
-            tr("{agency} will contact you to arrange it.", agency=region.agency(agency).name.get(tr.lang)),
-            tr("This bot never asks for money or bank transfers. Do not pay anyone who claims to be from this bot."),
-        ]),
     )
+    session.add(pledge)
+    await session.flush()
+    reporter = await session.get(Reporter, reporter_id)
+    to_reporter(session, reporter, Kind.PLEDGE_RECEIPT, now=now, priority=PRIORITY_INTERACTIVE, pledge=pledge.id)
     await session.commit()
     return PledgeResult(ticket, agency)

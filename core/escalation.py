@@ -11,20 +11,13 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.i18n import N_, translator
 from core.lifecycle import ReportState
+from core.notices import Kind, to_officer
 from core.officers import supervisors_of
-from core.outbox import PRIORITY_BULK, enqueue_text
+from core.outbox import PRIORITY_BULK
 from core.region import RegionConfig
 from db.dialect import upsert
 from db.models import Escalation, Officer, Report
-
-ACK_LATE = N_("⏰ <b>{ticket}</b> ({category}, {place}) was not acknowledged within its response target. "
-              "Please assign it: /lapor {ticket}")
-CLOSE_LATE = N_("⏰ <b>{ticket}</b> ({category}, {place}), held by {name}, is past its close target. "
-                "/lapor {ticket}")
-OWNER_REMINDER = N_("⏰ Reminder: <b>{ticket}</b> is past its target. Please close it or hand it over: "
-                    "/lapor {ticket}")
 
 
 async def _claim(session: AsyncSession, report_id: int, kind: str, now: datetime) -> bool:
@@ -58,17 +51,9 @@ async def escalate_due(session: AsyncSession, *, region: RegionConfig, now: date
             count += 1
             owner = await session.get(Officer, report.owner_id) if report.owner_id else None
             for supervisor in await supervisors_of(session, agency=report.agency):
-                if supervisor.chat_id is None:
-                    continue
-                tr = translator(supervisor.language)
-                text = tr(ACK_LATE if kind == "ack" else CLOSE_LATE, ticket=report.ticket,
-                          category=region.category(report.category).label.get(tr.lang),
-                          place=report.kecamatan or "-", name=owner.name if owner else "-")
-                enqueue_text(session, bot="backoffice", chat_id=supervisor.chat_id, text=text, now=now,
-                             priority=PRIORITY_BULK, report_id=report.id)
-            if owner is not None and owner.chat_id is not None and owner.active:
-                tr = translator(owner.language)
-                enqueue_text(session, bot="backoffice", chat_id=owner.chat_id, now=now, priority=PRIORITY_BULK,
-                             report_id=report.id, text=tr(OWNER_REMINDER, ticket=report.ticket))
+                to_officer(session, supervisor, Kind.ESCALATION, now=now, priority=PRIORITY_BULK,
+                           report_id=report.id, late=kind)
+            if owner is not None:
+                to_officer(session, owner, Kind.REMINDER, now=now, priority=PRIORITY_BULK, report_id=report.id)
     await session.commit()
     return count

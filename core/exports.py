@@ -1,17 +1,28 @@
 """The period's reports and their history as an Excel workbook (openpyxl) or CSV: attached to
 weekly and monthly summaries, and `lapor export` from the command line. Reporters appear by
-number only."""
+number only; no cell is ever taken for a formula (core.spreadsheet).
+
+What it holds is the policy's scope (core.access.summary_scope): a supervisor gets the reports
+their agency handles, and of those it handed over to another agency only what it knew and did
+(the report's place and category, its history up to the hand-over; not its text or pin); a
+region-wide reader, and the operator's CLI, get every report.
+"""
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.access import WHOLE_REGION, Scope
+from core.lifecycle import ReportState
 from core.region import RegionConfig
+from core.spreadsheet import append_row, csv_row
 from db.models import AuditEvent, Officer, Report
 
 REPORT_COLUMNS = ["ticket", "created (local)", "category", "agency", "state", "urgent", "kecamatan", "desa",
@@ -25,47 +36,106 @@ def _local(value: datetime | None, region: RegionConfig) -> str:
     return value.astimezone(region.tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-async def _rows(session: AsyncSession, region: RegionConfig, start: datetime, end: datetime):
-    reports = (await session.execute(
-        select(Report, Officer.name).outerjoin(Officer, Officer.id == Report.owner_id)
-        .where(Report.created_at >= start, Report.created_at < end).order_by(Report.created_at))).all()
-    report_rows = [[
-        r.ticket, _local(r.created_at, region), r.category, r.agency, r.state, "yes" if r.urgent else "",
-        r.kecamatan or "", r.desa or "", r.landmark or "", r.latitude, r.longitude,
-        "yes" if r.outside_region else "", r.people_count or "", r.age_group or "", r.description or "",
-        _local(r.seen_at, region), r.reporter_type, "yes" if r.anonymous else "", holder or "",
-        _local(r.acknowledged_at, region), _local(r.closed_at, region), r.outcome or "", r.persons_count,
-        r.rating] for r, holder in reports]
-    ids = {r.id: r.ticket for r, _ in reports}
-    events = (await session.execute(
-        select(AuditEvent).where(AuditEvent.report_id.in_(list(ids))).order_by(AuditEvent.id))).scalars() if ids else []
-    history_rows = [[ids[e.report_id], _local(e.at, region), e.actor_type, e.action, e.from_state or "",
-                     e.to_state or "", e.note or ""] for e in events]
+@dataclass
+class _Included:
+    report: Report
+    holder: str | None
+    # Handed over by the scope's agency: what it may keep ends with this event (its hand-over).
+    until_event: int | None = None
+
+
+async def handed_over_by(session: AsyncSession, agency: str, report_ids: list[int] | None = None,
+                         ) -> dict[int, int]:
+    """Report id -> id of the agency's last hand-over of it (an agency keeps the record of its
+    own work on a report it passed on)."""
+    stmt = select(AuditEvent.report_id, AuditEvent.id).where(
+        AuditEvent.action == "handed_over", AuditEvent.data["from_agency"].as_string() == agency)
+    if report_ids is not None:
+        stmt = stmt.where(AuditEvent.report_id.in_(report_ids))
+    last: dict[int, int] = {}
+    for report_id, event_id in (await session.execute(stmt)).all():
+        last[report_id] = max(event_id, last.get(report_id, 0))
+    return last
+
+
+async def _included(session: AsyncSession, scope: Scope, start: datetime, end: datetime) -> list[_Included]:
+    in_period = [Report.created_at >= start, Report.created_at < end]
+    query = (select(Report, Officer.name).outerjoin(Officer, Officer.id == Report.owner_id)
+             .where(*in_period).order_by(Report.created_at, Report.id))
+    if scope.region_wide:
+        return [_Included(r, holder) for r, holder in (await session.execute(query)).all()]
+    assert scope.agency is not None
+    own = [_Included(r, holder) for r, holder in
+           (await session.execute(query.where(Report.agency == scope.agency))).all()]
+    period_ids = list((await session.execute(select(Report.id).where(*in_period, Report.agency != scope.agency)
+                                              )).scalars())
+    passed = await handed_over_by(session, scope.agency, period_ids) if period_ids else {}
+    if passed:
+        others = (await session.execute(select(Report).where(Report.id.in_(list(passed))))).scalars()
+        own += [_Included(r, None, passed[r.id]) for r in others]
+        own.sort(key=lambda i: (i.report.created_at, i.report.id))
+    return own
+
+
+def _report_row(item: _Included, region: RegionConfig) -> list[Any]:
+    r = item.report
+    if item.until_event is not None:
+        # Passed on: the category, place and dates stay with the agency's statistics; the case
+        # itself (text, pin, what the other agency did) is the other agency's now.
+        return [r.ticket, _local(r.created_at, region), r.category, r.agency, ReportState.DIALIHKAN,
+                "yes" if r.urgent else "", r.kecamatan or "", r.desa or "", "", None, None,
+                "yes" if r.outside_region else "", r.people_count or "", r.age_group or "", "",
+                _local(r.seen_at, region), r.reporter_type, "yes" if r.anonymous else "", "", "", "", "", None, None]
+    return [r.ticket, _local(r.created_at, region), r.category, r.agency, r.state, "yes" if r.urgent else "",
+            r.kecamatan or "", r.desa or "", r.landmark or "", r.latitude, r.longitude,
+            "yes" if r.outside_region else "", r.people_count or "", r.age_group or "", r.description or "",
+            _local(r.seen_at, region), r.reporter_type, "yes" if r.anonymous else "", item.holder or "",
+            _local(r.acknowledged_at, region), _local(r.closed_at, region), r.outcome or "", r.persons_count,
+            r.rating]
+
+
+async def _rows(session: AsyncSession, region: RegionConfig, start: datetime, end: datetime,
+                scope: Scope) -> tuple[list[list[Any]], list[list[Any]]]:
+    items = await _included(session, scope, start, end)
+    report_rows = [_report_row(item, region) for item in items]
+    by_id = {i.report.id: i for i in items}
+    history_rows: list[list[Any]] = []
+    if by_id:
+        events = (await session.execute(
+            select(AuditEvent).where(AuditEvent.report_id.in_(list(by_id))).order_by(AuditEvent.id))).scalars()
+        for e in events:
+            item = by_id[e.report_id]
+            if item.until_event is not None and e.id > item.until_event:
+                continue
+            history_rows.append([item.report.ticket, _local(e.at, region), e.actor_type, e.action,
+                                 e.from_state or "", e.to_state or "", e.note or ""])
     return report_rows, history_rows
 
 
-async def workbook(session: AsyncSession, region: RegionConfig, start: datetime, end: datetime) -> bytes:
-    report_rows, history_rows = await _rows(session, region, start, end)
+async def workbook(session: AsyncSession, region: RegionConfig, start: datetime, end: datetime,
+                   scope: Scope = WHOLE_REGION) -> bytes:
+    report_rows, history_rows = await _rows(session, region, start, end, scope)
     book = Workbook()
     sheet = book.active
     sheet.title = "Laporan"
-    sheet.append(REPORT_COLUMNS)
+    append_row(sheet, REPORT_COLUMNS)
     for row in report_rows:
-        sheet.append(row)
+        append_row(sheet, row)
     sheet.freeze_panes = "A2"
     history = book.create_sheet("Riwayat")
-    history.append(HISTORY_COLUMNS)
+    append_row(history, HISTORY_COLUMNS)
     for row in history_rows:
-        history.append(row)
+        append_row(history, row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-async def csv_text(session: AsyncSession, region: RegionConfig, start: datetime, end: datetime) -> str:
-    report_rows, _ = await _rows(session, region, start, end)
+async def csv_text(session: AsyncSession, region: RegionConfig, start: datetime, end: datetime,
+                   scope: Scope = WHOLE_REGION) -> str:
+    report_rows, _ = await _rows(session, region, start, end, scope)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(REPORT_COLUMNS)
-    writer.writerows(report_rows)
+    writer.writerows(csv_row(row) for row in report_rows)
     return out.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, case, delete, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import dialect_name, upsert
@@ -16,10 +16,15 @@ from db.models import InboxUpdate
 _INBOX = InboxUpdate.__table__
 _SEEN = select(_INBOX.c.update_id).where(
     _INBOX.c.bot == bindparam("bot"), _INBOX.c.update_id.in_(bindparam("ids", expanding=True)))
+# A handled update keeps only its key (a redelivery is still recognised): what the resident wrote
+# lives on in the rows their handlers wrote, which retention knows how to erase. A failed one
+# keeps its payload for diagnosis until purge_handled, two days later.
 _FINISH = (
     update(_INBOX)
     .where(_INBOX.c.bot == bindparam("b_bot"), _INBOX.c.update_id == bindparam("b_update_id"))
-    .values(status=bindparam("b_status"), handled_at=bindparam("b_handled_at"), error=bindparam("b_error"))
+    .values(status=bindparam("b_status"), handled_at=bindparam("b_handled_at"), error=bindparam("b_error"),
+            payload=case((bindparam("b_error", type_=_INBOX.c.error.type).is_(None), literal({}, _INBOX.c.payload.type)),
+                         else_=_INBOX.c.payload))
 )
 
 

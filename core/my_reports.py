@@ -29,6 +29,10 @@ class TooManyPhotos(Exception):
     pass
 
 
+class TooMuchInfo(Exception):
+    """The report has taken as many additions as the region allows (limits.info_additions_per_report)."""
+
+
 @dataclass(frozen=True)
 class ReportLine:
     id: int
@@ -80,7 +84,7 @@ async def list_reports(session: AsyncSession, *, reporter_id: int, page: int = 0
 
 
 async def _own(session: AsyncSession, reporter_id: int, report_id: int) -> Report:
-    report = await session.get(Report, report_id)
+    report = await session.get(Report, report_id) if 0 < report_id < 2**63 else None
     if report is None or report.reporter_id != reporter_id:
         raise NotYourReport()
     return report
@@ -114,10 +118,23 @@ async def report_detail(session: AsyncSession, *, reporter_id: int, report_id: i
                         photos, report.response_due_at, history)
 
 
-async def add_info(session: AsyncSession, *, clock: Clock, reporter_id: int, report_id: int, text: str) -> str:
+async def info_room(session: AsyncSession, *, reporter_id: int, report_id: int, limit: int) -> int:
+    """How many more additions the report takes (raises NotYourReport, ReportClosed)."""
     report = await _own(session, reporter_id, report_id)
     if not is_open(report.state):
         raise ReportClosed(report.state)
+    added = (await session.execute(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.report_id == report.id, AuditEvent.action == "info_added"))).scalar_one()
+    return max(0, limit - added)
+
+
+async def add_info(session: AsyncSession, *, clock: Clock, reporter_id: int, report_id: int, text: str,
+                   limit: int = 10) -> str:
+    report = await _own(session, reporter_id, report_id)
+    if not is_open(report.state):
+        raise ReportClosed(report.state)
+    if await info_room(session, reporter_id=reporter_id, report_id=report_id, limit=limit) <= 0:
+        raise TooMuchInfo()
     now = clock.now()
     session.add(AuditEvent(report_id=report.id, at=now, actor_type="reporter", actor_id=reporter_id,
                             action="info_added", note=text, data={}))

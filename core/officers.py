@@ -8,21 +8,16 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import access
+from core.access import Role
 from core.region import RegionConfig
 from db.models import AuditEvent, Officer, OfficerInvite
 
-
-class Role(StrEnum):
-    OFFICER = "officer"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-    AUDITOR = "auditor"  # Inspektorat: reads everything, changes nothing
-
+__all__ = ["Role", "OfficerInfo", "OfficerError"]
 
 INVITE_TTL = timedelta(hours=72)
 
@@ -46,11 +41,11 @@ class OfficerInfo:
 
     @property
     def can_act(self) -> bool:
-        return self.active and self.role != Role.AUDITOR
+        return access.can_act(self)
 
     @property
     def supervises(self) -> bool:
-        return self.active and self.role in (Role.SUPERVISOR, Role.ADMIN)
+        return access.supervises(self)
 
 
 def info(o: Officer) -> OfficerInfo:
@@ -120,19 +115,33 @@ async def redeem_invite(
     session: AsyncSession, *, now: datetime, code: str, telegram_id: int, chat_id: int, name: str,
     language: str,
 ) -> OfficerInfo | None:
-    """Registers whoever opened a valid invite link; None for an unknown, used or expired code."""
-    invite = (await session.execute(select(OfficerInvite).where(OfficerInvite.code == code))).scalar_one_or_none()
-    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+    """Registers whoever opened a valid invite link in their private chat with the bot; None for
+    an unknown, used or expired code, or a link opened anywhere else (a group would become the
+    officer's chat, and every member would get the alerts).
+
+    The invite is taken by one conditional UPDATE: of two people opening the same link at once,
+    exactly one wins it."""
+    if chat_id != telegram_id:  # a private chat's id is its user's id
         return None
     existing = (await session.execute(select(Officer).where(Officer.telegram_id == telegram_id))).scalar_one_or_none()
     if existing is not None:
-        return info(existing)
+        return info(existing) if existing.active else None
+    taken = await session.execute(
+        update(OfficerInvite)
+        .where(OfficerInvite.code == code, OfficerInvite.used_at.is_(None), OfficerInvite.expires_at > now)
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        await session.rollback()
+        return None
+    invite = (await session.execute(select(OfficerInvite).where(OfficerInvite.code == code))).scalar_one()
     officer = Officer(telegram_id=telegram_id, chat_id=chat_id, name=name[:128], agency=invite.agency,
                       role=invite.role, areas=list(invite.areas or []), active=True, language=language,
                       unreachable=False, created_at=now)
     session.add(officer)
     await session.flush()
-    invite.used_at, invite.used_by = now, officer.id
+    invite.used_by = officer.id
     _audit(session, now, "invite_redeemed", "officer", officer.id,
            {"agency": invite.agency, "role": invite.role, "invite_id": invite.id})
     await session.commit()
@@ -142,12 +151,6 @@ async def redeem_invite(
 async def find_officer(session: AsyncSession, telegram_id: int) -> OfficerInfo | None:
     row = (await session.execute(select(Officer).where(Officer.telegram_id == telegram_id))).scalar_one_or_none()
     return info(row) if row is not None and row.active else None
-
-
-async def record_unregistered(session: AsyncSession, *, now: datetime, telegram_id: int, what: str) -> None:
-    """Somebody who is not an officer wrote to the backoffice bot: logged, told nothing more."""
-    _audit(session, now, "unregistered_access", "unknown", telegram_id, {"what": what[:64]})
-    await session.commit()
 
 
 async def list_officers(session: AsyncSession) -> list[OfficerInfo]:
@@ -184,7 +187,7 @@ async def officers_of(session: AsyncSession, *, agency: str) -> list[OfficerInfo
 async def supervisors_of(session: AsyncSession, *, agency: str) -> list[OfficerInfo]:
     rows = (await session.execute(
         select(Officer).where(Officer.agency == agency, Officer.active.is_(True),
-                              Officer.role.in_([Role.SUPERVISOR, Role.ADMIN]))
+                              Officer.role.in_(list(access.SUPERVISING_ROLES)))
     )).scalars()
     return [info(o) for o in rows]
 
@@ -192,8 +195,7 @@ async def supervisors_of(session: AsyncSession, *, agency: str) -> list[OfficerI
 async def mark_officer_unreachable(session: AsyncSession, *, chat_id: int, now: datetime) -> None:
     """The officer blocked the bot (403): marked unreachable, and their supervisors are told so
     someone else covers their alerts."""
-    from core.i18n import translator
-    from core.outbox import PRIORITY_BULK, enqueue_text
+    from core.notices import Kind, to_officer
 
     officers = (await session.execute(select(Officer).where(Officer.chat_id == chat_id))).scalars().all()
     for officer in officers:
@@ -202,10 +204,6 @@ async def mark_officer_unreachable(session: AsyncSession, *, chat_id: int, now: 
         officer.unreachable = True
         _audit(session, now, "officer_unreachable", "system", None, {"officer_id": officer.id})
         for supervisor in await supervisors_of(session, agency=officer.agency):
-            if supervisor.chat_id is None or supervisor.id == officer.id or supervisor.unreachable:
-                continue
-            tr = translator(supervisor.language)
-            enqueue_text(session, bot="backoffice", chat_id=supervisor.chat_id, now=now, priority=PRIORITY_BULK,
-                         text=tr("⚠️ {name} has blocked the officers' bot and no longer receives alerts.",
-                                 name=officer.name))
+            if supervisor.id != officer.id and not supervisor.unreachable:
+                to_officer(session, supervisor, Kind.OFFICER_UNREACHABLE, now=now, about=officer.id)
     await session.commit()

@@ -1,7 +1,8 @@
 """The outbox: messages owed, written in the caller's transaction, sent later by a worker.
 
-Payloads are plain Bot API parameters (dicts), so core never needs aiogram and the worker can
-replay a row after a crash exactly as it was decided.
+What core queues are notices (core.notices: a kind, a recipient rule, ids): the bot that sends a
+row renders it then, after the policy cleared the recipient again. The storage and the delivery
+mechanics (claims, leases, retries, per-chat order) live here and know nothing of what a row says.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import dialect_name
@@ -20,6 +21,8 @@ PRIORITY_BULK = 10  # alerts, summaries
 CLAIM_LEASE = timedelta(seconds=60)
 PER_CHAT = 3
 OUTBOX_TOUCHED = "outbox_touched"
+# Rows the sending bot renders at send time: notices, and alerts queued before migration 0007.
+RENDERED = frozenset({"notice", "render"})
 
 
 def enqueue(
@@ -49,26 +52,6 @@ def enqueue(
     # Tells the app, after the update, that the outbox worker has something to look at.
     session.info[OUTBOX_TOUCHED] = True
     return row
-
-
-def enqueue_text(
-    session: AsyncSession,
-    *,
-    bot: str,
-    chat_id: int,
-    text: str,
-    now: datetime,
-    reply_markup: dict[str, Any] | None = None,
-    priority: int = PRIORITY_BULK,
-    report_id: int | None = None,
-) -> Outbox:
-    payload: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
-    if reply_markup is not None:
-        payload["reply_markup"] = reply_markup
-    return enqueue(
-        session, bot=bot, chat_id=chat_id, method="sendMessage", payload=payload, now=now,
-        priority=priority, report_id=report_id,
-    )
 
 
 @dataclass(frozen=True)
@@ -153,6 +136,12 @@ async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
         .where(Outbox.id == row_id)
         .values(status="sent", sent_at=now, attempts=Outbox.attempts + 1, claimed_by=None, claimed_until=None)
     )
+    await session.commit()
+
+
+async def forget(session: AsyncSession, row_id: int) -> None:
+    """Deletes a row once it is done with: a farewell to a deleted resident's chat leaves no trace."""
+    await session.execute(delete(Outbox).where(Outbox.id == row_id))
     await session.commit()
 
 

@@ -1,5 +1,6 @@
-"""The officers' views of the work: an agency's open reports, an officer's own, the overdue ones,
-one report with its whole history. Every query is bounded by an index and a page size."""
+"""The officers' views of the work: the open reports in their scope, their own, the overdue ones,
+one report with its whole history. What each holds is the policy's (core.access.list_scope);
+every query is bounded by an index and a page size."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,8 +8,13 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
+from core.access import PRIVATE, Action, Channel, Scope, list_scope
 from core.lifecycle import OPEN_STATES
+from core.officers import OfficerInfo
+from core.report_access import authorize, covered_kecamatan
+from core.targets import is_overdue, overdue_clause
 from db.models import AuditEvent, Report
 
 PAGE_SIZE = 8
@@ -25,18 +31,34 @@ class QueueLine:
     created_at: datetime
     due_at: datetime
     owner_id: int | None
+    late: bool
 
 
-def _line(r: Report) -> QueueLine:
+def _line(r: Report, now: datetime) -> QueueLine:
     return QueueLine(r.id, r.ticket, r.category, r.state, r.kecamatan, r.urgent, r.created_at,
-                     r.response_due_at, r.owner_id)
+                     r.response_due_at, r.owner_id, is_overdue(r.state, r.response_due_at, r.close_due_at, now))
 
 
-async def agency_queue(
-    session: AsyncSession, *, agency: str, page: int = 0, most_overdue_first: bool = False,
+async def scope_clauses(session: AsyncSession, scope: Scope) -> list[ColumnElement[bool]]:
+    """The policy's scope as WHERE clauses: an agency, and for an area officer their kecamatan,
+    those nobody covers, reports without a kecamatan and what they hold (as core.access.may_read)."""
+    if scope.agency is None:
+        return []
+    where: list[ColumnElement[bool]] = [Report.agency == scope.agency]
+    if scope.areas:
+        covered = await covered_kecamatan(session, scope.agency)
+        where.append(or_(Report.kecamatan.in_(list(scope.areas)), Report.kecamatan.is_(None),
+                         Report.kecamatan.not_in(sorted(covered)), Report.owner_id == scope.officer_id))
+    return where
+
+
+async def open_reports(
+    session: AsyncSession, *, actor: OfficerInfo, now: datetime, page: int = 0, most_overdue_first: bool = False,
     kecamatan: str | None = None, state: str | None = None,
 ) -> tuple[list[QueueLine], int]:
-    where = [Report.agency == agency, Report.state.in_([state] if state else list(OPEN_STATES))]
+    """The open reports the actor may see (their agency's; everyone's for a region-wide reader)."""
+    where = [Report.state.in_([state] if state else list(OPEN_STATES)),
+             *await scope_clauses(session, list_scope(actor))]
     if kecamatan:
         where.append(Report.kecamatan == kecamatan)
     total = (await session.execute(select(func.count()).select_from(Report).where(*where))).scalar_one()
@@ -44,36 +66,39 @@ async def agency_queue(
     rows = (await session.execute(
         select(Report).where(*where).order_by(*order, Report.id.desc()).offset(page * PAGE_SIZE).limit(PAGE_SIZE)
     )).scalars()
-    return [_line(r) for r in rows], total
+    return [_line(r, now) for r in rows], total
 
 
-async def officer_tasks(session: AsyncSession, *, officer_id: int) -> list[QueueLine]:
+async def officer_tasks(session: AsyncSession, *, actor: OfficerInfo, now: datetime) -> list[QueueLine]:
+    """The open reports the actor holds, in their agency (a report handed over is no longer theirs)."""
     rows = (await session.execute(
-        select(Report).where(Report.owner_id == officer_id, Report.state.in_(list(OPEN_STATES)))
+        select(Report).where(Report.owner_id == actor.id, Report.agency == actor.agency,
+                             Report.state.in_(list(OPEN_STATES)))
         .order_by(Report.response_due_at).limit(50)
     )).scalars()
-    return [_line(r) for r in rows]
+    return [_line(r, now) for r in rows]
 
 
-async def overdue(session: AsyncSession, *, agency: str | None, now: datetime) -> list[QueueLine]:
-    """Open reports past a target: not acknowledged by the response target, or not closed by the
-    close target."""
-    late = or_(
-        (Report.acknowledged_at.is_(None)) & (Report.response_due_at < now),
-        (Report.close_due_at.is_not(None)) & (Report.close_due_at < now),
-    )
-    stmt = select(Report).where(Report.state.in_(list(OPEN_STATES)), late)
-    if agency:
-        stmt = stmt.where(Report.agency == agency)
+async def overdue(session: AsyncSession, *, actor: OfficerInfo, now: datetime) -> list[QueueLine]:
+    """Open reports past a target (core.targets), in the actor's scope."""
+    stmt = select(Report).where(overdue_clause(now), *await scope_clauses(session, list_scope(actor)))
     rows = (await session.execute(stmt.order_by(Report.response_due_at).limit(50))).scalars()
-    return [_line(r) for r in rows]
+    return [_line(r, now) for r in rows]
 
 
-async def history(session: AsyncSession, *, report_id: int) -> list[AuditEvent]:
-    return list((await session.execute(
-        select(AuditEvent).where(AuditEvent.report_id == report_id).order_by(AuditEvent.id)
+async def report_with_history(session: AsyncSession, *, actor: OfficerInfo, report_id: int, now: datetime,
+                              channel: Channel = PRIVATE) -> tuple[Report, list[AuditEvent]]:
+    report = await authorize(session, actor=actor, report_id=report_id, action=Action.VIEW, now=now,
+                             channel=channel)
+    events = list((await session.execute(
+        select(AuditEvent).where(AuditEvent.report_id == report.id).order_by(AuditEvent.id)
     )).scalars())
+    return report, events
 
 
-async def find_ticket(session: AsyncSession, ticket: str) -> Report | None:
-    return (await session.execute(select(Report).where(Report.ticket == ticket))).scalar_one_or_none()
+async def find_ticket(session: AsyncSession, *, actor: OfficerInfo, ticket: str, now: datetime,
+                      channel: Channel = PRIVATE) -> Report:
+    """The report with that ticket, if the actor may see it (the same refusal if there is none)."""
+    report_id = (await session.execute(select(Report.id).where(Report.ticket == ticket))).scalar_one_or_none()
+    return await authorize(session, actor=actor, report_id=report_id or 0, action=Action.VIEW, now=now,
+                           channel=channel)

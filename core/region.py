@@ -269,6 +269,10 @@ class Limits(_Model):
     # linked to it as a likely duplicate.
     nearby_metres: int = Field(300, gt=0, le=5000)
     nearby_hours: int = Field(24, gt=0, le=168)
+    # Floods: what one resident may add. Information added to one report (each a message the
+    # officers read), and donation pledges in a day (each one Dinsos must follow up by hand).
+    info_additions_per_report: int = Field(10, gt=0, le=100)
+    pledges_per_day: int = Field(3, gt=0, le=50)
 
     @model_validator(mode="after")
     def _check(self) -> Limits:
@@ -296,6 +300,9 @@ class EmergencyNumber(_Model):
 class Privacy(_Model):
     media_retention_days: int = Field(90, gt=0)  # photos purged this long after closure
     report_retention_days: int = Field(730, gt=0)  # reports anonymised/purged after closure
+    # A donor's contact (phone number) is erased this long after the pledge: Dinsos has called
+    # them by then, and a pledge needs no phone number to be counted.
+    pledge_contact_days: int = Field(90, gt=0)
 
     @model_validator(mode="after")
     def _check(self) -> Privacy:

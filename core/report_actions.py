@@ -1,34 +1,35 @@
-"""What officers do with a report: acknowledge (claim), go on the way, close. Each action is
-authorised from the database (the officer's agency and role, the report's state and owner),
-written to the audit log, and tells the reporter in their language, in one transaction."""
+"""What officers do with a report: acknowledge (claim), go on the way, close, reject, hand over,
+merge, reopen, reassign. Each action asks the policy (core.access, through
+core.report_access.authorize) with the officer and the report as the database has them now, is
+written to the audit log, and queues a notice for the reporter, in one transaction."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import access
+from core.access import ACKNOWLEDGEABLE, PRIVATE, Action, Channel
 from core.clock import Clock
 from core.dispatch import queue_alerts
-from core.i18n import N_, translator
+from core.i18n import N_
 from core.lifecycle import ReportState
+from core.notices import Kind, to_officer, to_reporter
 from core.officers import OfficerInfo
-from core.outbox import PRIORITY_BULK, enqueue_text
+from core.officers import info as officer_info
+from core.outbox import PRIORITY_BULK
 from core.region import RegionConfig
+from core.report_access import ActionRefused, authorize, owner_name
 from db.models import AuditEvent, Officer, Report, ReportPhoto, Reporter
 
-ACKNOWLEDGEABLE = (ReportState.BARU, ReportState.DIALIHKAN)
+__all__ = ["ActionRefused", "ActionResult", "acknowledge", "start_handling", "close_report", "reject_report",
+           "hand_over", "mark_duplicate", "merge_into_nearby", "reopen", "reassign", "rate_report",
+           "parse_breakdown"]
 
-
-class ActionRefused(Exception):
-    """The action is not allowed now; `reason` is a msgid for the officer, `args` fill it in."""
-
-    def __init__(self, reason: str, **args: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.args_ = args
+RATING_CHANGES = 3  # a resident may change their mind about a rating, not rate forever
 
 
 @dataclass(frozen=True)
@@ -38,123 +39,66 @@ class ActionResult:
     state: str
 
 
-REPORTER_NOTICES = {
-    ReportState.DITERIMA: N_("👀 Your report <code>{ticket}</code> has been received by an officer of {agency} "
-                             "and will be followed up."),
-    ReportState.DITANGANI: N_("🚶 Officers of {agency} are on their way for your report <code>{ticket}</code>."),
-    ReportState.DIALIHKAN: N_("🔀 Your report <code>{ticket}</code> has been handed over to {agency}, who will "
-                              "follow it up."),
-    ReportState.DITOLAK: N_("Your report <code>{ticket}</code> was closed without action: {reason}"),
-    ReportState.SELESAI: N_("✅ Your report <code>{ticket}</code> is closed by {agency}: {outcome}. "
-                            "Thank you for caring."),
-    ReportState.BARU: N_("🔁 Your report <code>{ticket}</code> has been reopened and is back in {agency}'s queue."),
-    ReportState.DUPLIKAT: N_("🔗 Your report <code>{ticket}</code> is about the same people as report {other}; "
-                             "{agency} handles them together. Thank you."),
-}
-RATING_ASK = N_("Was this handled well? Tap a rating (1 = poor, 5 = very good).")
-
-
-def _notify_reporter(session: AsyncSession, region: RegionConfig, report: Report, reporter: Reporter,
-                     now: datetime, msgid: str, reply_markup: dict | None = None, **extra: str) -> None:
-    if reporter.unreachable:
-        return
-    tr = translator(reporter.language)
-    text = tr(msgid, ticket=report.ticket, agency=region.agency(report.agency).short.get(tr.lang), **extra)
-    enqueue_text(session, bot="citizen", chat_id=reporter.chat_id, text=text, now=now,
-                 priority=PRIORITY_BULK, report_id=report.id, reply_markup=reply_markup)
-
-
-def rating_keyboard(report_id: int) -> dict:
-    """Plain callback data the citizen bot's rating router understands: "rate:<report>:<1-5>"."""
-    return {"inline_keyboard": [[{"text": "⭐" * n if n < 3 else f"{n}⭐", "callback_data": f"rate:{report_id}:{n}"}
-                                 for n in range(1, 6)]]}
+def _tell_reporter(session: AsyncSession, report: Report, reporter: Reporter, now: datetime, *,
+                   event: AuditEvent | None = None, **args: str) -> None:
+    """The reporter hears of the report's new state; the citizen bot words it when it sends it.
+    A reason typed by the officer stays in the audit event, which the notice names."""
+    extra = {"event": event.id} if event is not None and event.note else {}
+    to_reporter(session, reporter, Kind.REPORT_CHANGED, now=now, report_id=report.id, state=report.state,
+                agency=report.agency, **extra, **args)
 
 
 def _audit(session: AsyncSession, report: Report, officer: OfficerInfo, now: datetime, action: str,
-           from_state: str | None, to_state: str | None, note: str | None = None, **data) -> None:
-    session.add(AuditEvent(report_id=report.id, at=now, actor_type="officer", actor_id=officer.id,
-                           action=action, from_state=from_state, to_state=to_state, note=note, data=data))
-
-
-async def _load(session: AsyncSession, report_id: int, officer: OfficerInfo, *, write: bool) -> Report:
-    report = await session.get(Report, report_id)
-    if report is None:
-        raise ActionRefused(N_("That report does not exist."))
-    if officer.role.value != "admin" and report.agency != officer.agency:
-        raise ActionRefused(N_("Report {ticket} belongs to another agency's queue."), ticket=report.ticket)
-    if write and not officer.can_act:
-        raise ActionRefused(N_("Your role can only read reports."))
-    return report
-
-
-async def owner_name(session: AsyncSession, report: Report) -> str:
-    if report.owner_id is None:
-        return "-"
-    officer = await session.get(Officer, report.owner_id)
-    return officer.name if officer else "-"
+           from_state: str | None, to_state: str | None, note: str | None = None, **data) -> AuditEvent:
+    event = AuditEvent(report_id=report.id, at=now, actor_type="officer", actor_id=officer.id,
+                       action=action, from_state=from_state, to_state=to_state, note=note, data=data)
+    session.add(event)
+    return event
 
 
 async def acknowledge(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
-                      report_id: int) -> ActionResult:
+                      report_id: int, channel: Channel = PRIVATE) -> ActionResult:
     """Claims the report for the officer. Two officers pressing at once: the database decides,
     one UPDATE succeeds, the other is told who has it."""
-    report = await _load(session, report_id, officer, write=True)
     now = clock.now()
+    report = await authorize(session, actor=officer, report_id=report_id, action=Action.ACKNOWLEDGE, now=now,
+                             channel=channel)
     close_due = now + timedelta(hours=region.category(report.category).close_hours)
     claimed = await session.execute(
         update(Report)
-        .where(Report.id == report_id, Report.state.in_(list(ACKNOWLEDGEABLE)), Report.owner_id.is_(None))
+        .where(Report.id == report_id, Report.state.in_(list(ACKNOWLEDGEABLE)), Report.owner_id.is_(None),
+               Report.agency == report.agency)
         .values(state=ReportState.DITERIMA, owner_id=officer.id, acknowledged_at=now, close_due_at=close_due,
                 updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
         await session.rollback()
-        report = await session.get(Report, report_id)
-        await session.refresh(report)
-        if report.owner_id is not None and report.state in (ReportState.DITERIMA, ReportState.DITANGANI):
-            raise ActionRefused(N_("{ticket} is already taken by {name}."), ticket=report.ticket,
-                                name=await owner_name(session, report))
+        # Someone else was quicker: the policy, asked again, says what the report is now.
+        await authorize(session, actor=officer, report_id=report_id, action=Action.ACKNOWLEDGE, now=now,
+                        channel=channel)
         raise ActionRefused(N_("{ticket} can no longer be acknowledged (it is {state})."), ticket=report.ticket,
                             state=report.state)
     previous = report.state
     await session.refresh(report)
     _audit(session, report, officer, now, "acknowledged", previous, ReportState.DITERIMA)
     reporter = await session.get(Reporter, report.reporter_id)
-    _notify_reporter(session, region, report, reporter, now, REPORTER_NOTICES[ReportState.DITERIMA])
+    _tell_reporter(session, report, reporter, now)
     await session.commit()
     return ActionResult(report.id, report.ticket, report.state)
 
 
 async def start_handling(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
-                         report_id: int) -> ActionResult:
-    report = await _load(session, report_id, officer, write=True)
-    if report.state != ReportState.DITERIMA:
-        raise ActionRefused(N_("{ticket} is {state}; only an acknowledged report can be set on the way."),
-                            ticket=report.ticket, state=report.state)
-    if report.owner_id != officer.id and not officer.supervises:
-        raise ActionRefused(N_("{ticket} is held by {name}."), ticket=report.ticket,
-                            name=await owner_name(session, report))
+                         report_id: int, channel: Channel = PRIVATE) -> ActionResult:
     now = clock.now()
+    report = await authorize(session, actor=officer, report_id=report_id, action=Action.START_HANDLING, now=now,
+                             channel=channel)
     report.state, report.updated_at = ReportState.DITANGANI, now
     _audit(session, report, officer, now, "in_progress", ReportState.DITERIMA, ReportState.DITANGANI)
     reporter = await session.get(Reporter, report.reporter_id)
-    _notify_reporter(session, region, report, reporter, now, REPORTER_NOTICES[ReportState.DITANGANI])
+    _tell_reporter(session, report, reporter, now)
     await session.commit()
     return ActionResult(report.id, report.ticket, report.state)
-
-
-async def report_by_id(session: AsyncSession, report_id: int) -> Report | None:
-    return (await session.execute(select(Report).where(Report.id == report_id))).scalar_one_or_none()
-
-
-def _require_holder(report: Report, officer: OfficerInfo) -> None:
-    if report.owner_id != officer.id and not officer.supervises:
-        raise ActionRefused(N_("{ticket} is held by another officer; ask them or a supervisor."),
-                            ticket=report.ticket)
-
-
-WORKING = (ReportState.DITERIMA, ReportState.DITANGANI)
 
 
 BREAKDOWN_KEYS = {
@@ -186,11 +130,8 @@ async def close_report(session: AsyncSession, *, clock: Clock, region: RegionCon
                        report_id: int, outcome: str, persons: int | None, from_outside: int | None,
                        note: str | None, breakdown: dict[str, int] | None = None) -> ActionResult:
     """Closes with one of the agency's outcome codes (config) and the case figures."""
-    report = await _load(session, report_id, officer, write=True)
-    if report.state not in WORKING:
-        raise ActionRefused(N_("{ticket} is {state}; only a report being worked can be closed."),
-                            ticket=report.ticket, state=report.state)
-    _require_holder(report, officer)
+    now = clock.now()
+    report = await authorize(session, actor=officer, report_id=report_id, action=Action.CLOSE, now=now)
     agency = region.agency(report.agency)
     try:
         chosen = agency.outcome(outcome)
@@ -198,7 +139,6 @@ async def close_report(session: AsyncSession, *, clock: Clock, region: RegionCon
         raise ActionRefused(N_("Unknown outcome for this agency.")) from None
     if persons is not None and not 0 <= persons <= 500:
         raise ActionRefused(N_("The number of persons must be between 0 and 500."))
-    now = clock.now()
     previous = report.state
     report.state, report.closed_at, report.updated_at = ReportState.SELESAI, now, now
     report.outcome, report.persons_count = chosen.code, persons
@@ -206,29 +146,22 @@ async def close_report(session: AsyncSession, *, clock: Clock, region: RegionCon
     _audit(session, report, officer, now, "closed", previous, ReportState.SELESAI, note,
            outcome=chosen.code, persons=persons, from_outside=from_outside)
     reporter = await session.get(Reporter, report.reporter_id)
-    tr = translator(reporter.language)
-    _notify_reporter(session, region, report, reporter, now, REPORTER_NOTICES[ReportState.SELESAI],
-                     outcome=chosen.label.get(tr.lang))
-    if not reporter.unreachable:
-        enqueue_text(session, bot="citizen", chat_id=reporter.chat_id, text=tr(RATING_ASK), now=now,
-                     priority=PRIORITY_BULK, report_id=report.id, reply_markup=rating_keyboard(report.id))
+    _tell_reporter(session, report, reporter, now, outcome=chosen.code)
+    to_reporter(session, reporter, Kind.RATING_ASK, now=now, report_id=report.id)
     await session.commit()
     return ActionResult(report.id, report.ticket, report.state)
 
 
 async def reject_report(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
                         report_id: int, reason: str) -> ActionResult:
-    report = await _load(session, report_id, officer, write=True)
-    if report.state not in (*ACKNOWLEDGEABLE, *WORKING):
-        raise ActionRefused(N_("{ticket} is already {state}."), ticket=report.ticket, state=report.state)
-    if report.owner_id is not None:
-        _require_holder(report, officer)
     now = clock.now()
+    report = await authorize(session, actor=officer, report_id=report_id, action=Action.REJECT, now=now)
     previous = report.state
     report.state, report.closed_at, report.updated_at = ReportState.DITOLAK, now, now
-    _audit(session, report, officer, now, "rejected", previous, ReportState.DITOLAK, reason)
+    event = _audit(session, report, officer, now, "rejected", previous, ReportState.DITOLAK, reason)
+    await session.flush()
     reporter = await session.get(Reporter, report.reporter_id)
-    _notify_reporter(session, region, report, reporter, now, REPORTER_NOTICES[ReportState.DITOLAK], reason=reason)
+    _tell_reporter(session, report, reporter, now, event=event)
     await session.commit()
     return ActionResult(report.id, report.ticket, report.state)
 
@@ -236,41 +169,46 @@ async def reject_report(session: AsyncSession, *, clock: Clock, region: RegionCo
 async def hand_over(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
                     report_id: int, to_agency: str, reason: str) -> ActionResult:
     """Moves the report to another agency's queue (e.g. Satpol PP to Dinsos after a penertiban),
-    which is alerted as for a new report."""
-    report = await _load(session, report_id, officer, write=True)
-    if report.state not in (*ACKNOWLEDGEABLE, *WORKING):
-        raise ActionRefused(N_("{ticket} is already {state}."), ticket=report.ticket, state=report.state)
-    if report.owner_id is not None:
-        _require_holder(report, officer)
+    which is alerted as for a new report. The old agency keeps the record of what it did and is
+    told nothing new: its queued alerts about the report are no longer sent (core.notices)."""
+    now = clock.now()
+    report = await authorize(session, actor=officer, report_id=report_id, action=Action.HAND_OVER, now=now)
     try:
         region.agency(to_agency)
     except KeyError:
         raise ActionRefused(N_("Unknown agency.")) from None
     if to_agency == report.agency:
         raise ActionRefused(N_("{ticket} is already in that queue."), ticket=report.ticket)
-    now = clock.now()
     previous, from_agency = report.state, report.agency
     report.state, report.agency, report.owner_id, report.updated_at = ReportState.DIALIHKAN, to_agency, None, now
-    report.acknowledged_at = None
+    report.acknowledged_at = report.close_due_at = None
     category = region.category(report.category)
     minutes = category.urgent_response_minutes if report.urgent else category.response_minutes
     report.response_due_at = now + timedelta(minutes=minutes)
     _audit(session, report, officer, now, "handed_over", previous, ReportState.DIALIHKAN, reason,
            from_agency=from_agency, to_agency=to_agency)
     reporter = await session.get(Reporter, report.reporter_id)
-    _notify_reporter(session, region, report, reporter, now, REPORTER_NOTICES[ReportState.DIALIHKAN])
+    _tell_reporter(session, report, reporter, now)
     await session.flush()
-    photos = (await session.execute(select(ReportPhoto.id).where(ReportPhoto.report_id == report.id))).all()
-    await queue_alerts(session, region=region, report=report, now=now, photo_count=len(photos))
+    photos = (await session.execute(select(func.count()).select_from(ReportPhoto)
+                                    .where(ReportPhoto.report_id == report.id))).scalar_one()
+    await queue_alerts(session, region=region, report=report, now=now, photo_count=photos)
     await session.commit()
     return ActionResult(report.id, report.ticket, report.state)
 
 
 async def rate_report(session: AsyncSession, *, reporter_id: int, report_id: int, rating: int, now: datetime) -> bool:
-    """The resident's one-tap rating after closure; False if not theirs, not closed, or out of range."""
-    report = await session.get(Report, report_id)
+    """The resident's one-tap rating after closure; False if not theirs, not closed, out of range,
+    or changed too often. One rating per report: a second tap changes it."""
+    report = await session.get(Report, report_id) if 0 < report_id < 2**63 else None
     if report is None or report.reporter_id != reporter_id or report.state != ReportState.SELESAI \
             or not 1 <= rating <= 5:
+        return False
+    if report.rating == rating:
+        return True
+    rated = (await session.execute(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.report_id == report.id, AuditEvent.action == "rated"))).scalar_one()
+    if rated >= RATING_CHANGES:
         return False
     report.rating = rating
     session.add(AuditEvent(report_id=report.id, at=now, actor_type="reporter", actor_id=reporter_id,
@@ -282,41 +220,42 @@ async def rate_report(session: AsyncSession, *, reporter_id: int, report_id: int
 async def mark_duplicate(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
                          report_id: int, of_ticket: str) -> ActionResult:
     """Merges a report into another open one of the same agency (e.g. the nearby report its alert
-    pointed at); the reporter is told it is handled together."""
-    report = await _load(session, report_id, officer, write=True)
-    if report.state not in (*ACKNOWLEDGEABLE, *WORKING):
-        raise ActionRefused(N_("{ticket} is already {state}."), ticket=report.ticket, state=report.state)
+    pointed at); the reporter is told it is handled together. The holder or a supervisor only."""
+    now = clock.now()
+    report = await authorize(session, actor=officer, report_id=report_id, action=Action.MARK_DUPLICATE, now=now)
     target = (await session.execute(select(Report).where(Report.ticket == of_ticket))).scalar_one_or_none()
     if target is None or target.id == report.id or target.agency != report.agency:
         raise ActionRefused(N_("No other report {ticket} in your agency's queue."), ticket=of_ticket)
-    if target.state not in (*ACKNOWLEDGEABLE, *WORKING):
+    if target.state not in ACKNOWLEDGEABLE | {ReportState.DITERIMA, ReportState.DITANGANI}:
         raise ActionRefused(N_("{ticket} is already {state}."), ticket=target.ticket, state=target.state)
-    now = clock.now()
     previous = report.state
     report.state, report.duplicate_of_id, report.closed_at, report.updated_at = ReportState.DUPLIKAT, target.id, now, now
     _audit(session, report, officer, now, "duplicate", previous, ReportState.DUPLIKAT, None, of=target.ticket)
     reporter = await session.get(Reporter, report.reporter_id)
-    _notify_reporter(session, region, report, reporter, now, REPORTER_NOTICES[ReportState.DUPLIKAT], other=target.ticket)
+    _tell_reporter(session, report, reporter, now, other=target.ticket)
     await session.commit()
     return ActionResult(report.id, report.ticket, report.state)
 
 
-CLOSED = (ReportState.SELESAI, ReportState.DITOLAK, ReportState.DUPLIKAT)
-
-
-def _require_supervisor(officer: OfficerInfo) -> None:
-    if not officer.supervises:
-        raise ActionRefused(N_("Only a supervisor can do that."))
+async def merge_into_nearby(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
+                            report_id: int) -> tuple[ActionResult, str]:
+    """Merges a report into the nearby report its alert pointed at (read from the database, never
+    from the button); returns the result and the other report's ticket."""
+    report = await authorize(session, actor=officer, report_id=report_id, action=Action.MARK_DUPLICATE,
+                             now=clock.now())
+    target = await session.get(Report, report.near_report_id) if report.near_report_id else None
+    if target is None or target.agency != report.agency:
+        raise ActionRefused(N_("There is no nearby report of your agency to merge it into."))
+    ticket = target.ticket
+    result = await mark_duplicate(session, clock=clock, region=region, officer=officer, report_id=report_id,
+                                  of_ticket=ticket)
+    return result, ticket
 
 
 async def reopen(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
                  report_id: int, note: str | None = None) -> ActionResult:
-    report = await _load(session, report_id, officer, write=True)
-    _require_supervisor(officer)
-    if report.state not in CLOSED:
-        raise ActionRefused(N_("{ticket} is {state}; only a closed report can be reopened."),
-                            ticket=report.ticket, state=report.state)
     now = clock.now()
+    report = await authorize(session, actor=officer, report_id=report_id, action=Action.REOPEN, now=now)
     previous = report.state
     category = region.category(report.category)
     report.state, report.owner_id, report.acknowledged_at, report.closed_at = ReportState.BARU, None, None, None
@@ -325,7 +264,7 @@ async def reopen(session: AsyncSession, *, clock: Clock, region: RegionConfig, o
         minutes=category.urgent_response_minutes if report.urgent else category.response_minutes)
     _audit(session, report, officer, now, "reopened", previous, ReportState.BARU, note)
     reporter = await session.get(Reporter, report.reporter_id)
-    _notify_reporter(session, region, report, reporter, now, REPORTER_NOTICES[ReportState.BARU])
+    _tell_reporter(session, report, reporter, now)
     await session.flush()
     await queue_alerts(session, region=region, report=report, now=now, photo_count=0)
     await session.commit()
@@ -334,14 +273,11 @@ async def reopen(session: AsyncSession, *, clock: Clock, region: RegionConfig, o
 
 async def reassign(session: AsyncSession, *, clock: Clock, region: RegionConfig, officer: OfficerInfo,
                    report_id: int, to_officer_id: int) -> ActionResult:
-    report = await _load(session, report_id, officer, write=True)
-    _require_supervisor(officer)
-    if report.state not in (*ACKNOWLEDGEABLE, *WORKING):
-        raise ActionRefused(N_("{ticket} is already {state}."), ticket=report.ticket, state=report.state)
-    target = await session.get(Officer, to_officer_id)
-    if target is None or not target.active or target.agency != report.agency or target.role == "auditor":
-        raise ActionRefused(N_("That officer cannot take reports of this queue."))
     now = clock.now()
+    report = await authorize(session, actor=officer, report_id=report_id, action=Action.REASSIGN, now=now)
+    target = await session.get(Officer, to_officer_id) if 0 < to_officer_id < 2**63 else None
+    if target is None or not access.may_hold(officer_info(target), report.agency):
+        raise ActionRefused(N_("That officer cannot take reports of this queue."))
     previous, previous_owner = report.state, report.owner_id
     report.owner_id, report.updated_at = target.id, now
     if report.state in ACKNOWLEDGEABLE:
@@ -349,11 +285,10 @@ async def reassign(session: AsyncSession, *, clock: Clock, region: RegionConfig,
         report.close_due_at = now + timedelta(hours=region.category(report.category).close_hours)
     _audit(session, report, officer, now, "reassigned", previous, report.state, None,
            from_officer=previous_owner, to_officer=target.id)
-    if target.chat_id is not None:
-        tr = translator(target.language)
-        enqueue_text(session, bot="backoffice", chat_id=target.chat_id, now=now, priority=PRIORITY_BULK,
-                     report_id=report.id,
-                     text=tr("👤 {name} assigned <b>{ticket}</b> to you: /lapor {ticket}", name=officer.name,
-                             ticket=report.ticket))
+    to_officer(session, target, Kind.ASSIGNED, now=now, priority=PRIORITY_BULK, report_id=report.id, by=officer.id)
     await session.commit()
     return ActionResult(report.id, report.ticket, report.state)
+
+
+async def holder_name(session: AsyncSession, report: Report) -> str:
+    return await owner_name(session, report)

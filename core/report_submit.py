@@ -11,10 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import Clock
 from core.dispatch import nearby_for, queue_alerts
 from core.draft import ReportDraft
-from core.i18n import translator
 from core.lifecycle import ReportState
-from core.menus import main_menu
-from core.outbox import PRIORITY_INTERACTIVE, enqueue_text
+from core.notices import Kind, to_reporter
+from core.outbox import PRIORITY_INTERACTIVE
 from core.region import RegionConfig
 from core.routing import route
 from core.tickets import next_ticket
@@ -129,11 +128,7 @@ async def submit_report(
               "response_minutes": routing.response_minutes, "urgent": report.urgent,
               "outside_region": report.outside_region, "near_report_id": report.near_report_id},
     ))
-    tr = translator(reporter.language)
-    enqueue_text(
-        session, bot="citizen", chat_id=reporter.chat_id, now=now, priority=PRIORITY_INTERACTIVE,
-        report_id=report.id, text=receipt_text(region, report, tr), reply_markup=main_menu(tr),
-    )
+    to_reporter(session, reporter, Kind.RECEIPT, now=now, priority=PRIORITY_INTERACTIVE, report_id=report.id)
     await queue_alerts(session, region=region, report=report, now=now, photo_count=len(draft.photos))
     await session.commit()
     return _result(report, region)
@@ -143,27 +138,3 @@ def _result(report: Report, region: RegionConfig, already: bool = False) -> Subm
     minutes = int((report.response_due_at - report.created_at).total_seconds() // 60)
     return SubmitResult(report.id, report.ticket, report.agency, minutes, report.response_due_at,
                         report.urgent, already)
-
-
-def format_minutes(tr, minutes: int) -> str:
-    if minutes % (24 * 60) == 0:
-        return tr.n("{n} day", "{n} days", minutes // (24 * 60))
-    if minutes % 60 == 0:
-        return tr.n("{n} hour", "{n} hours", minutes // 60)
-    return tr.n("{n} minute", "{n} minutes", minutes)
-
-
-def receipt_text(region: RegionConfig, report: Report, tr) -> str:
-    agency = region.agency(report.agency)
-    minutes = int((report.response_due_at - report.created_at).total_seconds() // 60)
-    lines = [
-        tr("✅ <b>Report received.</b> Your ticket number: <code>{ticket}</code>", ticket=report.ticket),
-        tr("Handled by: {agency}", agency=agency.short.get(tr.lang)),
-        tr("Response target: within {target}", target=format_minutes(tr, minutes)),
-    ]
-    if report.outside_region:
-        lines.append(tr("The location is outside {region}; the report is still passed on and a supervisor "
-                        "will coordinate with the area concerned.", region=region.region.name))
-    lines.append(tr("We will tell you here when the status changes. Check any time with /status."))
-    lines.append(tr("Please do not confront anyone yourself."))
-    return "\n".join(lines)

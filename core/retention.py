@@ -4,15 +4,25 @@ Run daily (`lapor retention run`, and the app's scheduler). Every step is idempo
 instances running it at once, or a run cut off half way, do no harm.
 
 - Photos: purged `privacy.media_retention_days` after a report was closed. Only Telegram file ids
-  are stored here; purging them means no one can show the photo through the bots again.
-- Reports: `privacy.report_retention_days` after closure the free text (description, landmark,
-  the resident's answers to officers) is erased and the pin rounded to about a kilometre. The
-  category, kecamatan, dates, outcome and counts stay: they are the regency's statistics.
+  are stored here (on the report, and an officer's photo in the audit event that added it);
+  purging them means no one can show the photo through the bots again.
+- Reports: `privacy.report_retention_days` after closure every free text is erased (description,
+  landmark, the questions and answers relayed, the information the resident added, the officers'
+  notes and reasons in the history), the pin rounded to about a kilometre, and the messages about
+  the report dropped from the outbox. The category, kecamatan, dates, outcome and counts stay:
+  they are the regency's statistics.
+- Donation pledges: the donor's contact is erased `privacy.pledge_contact_days` after the pledge.
 - Drafts (half-finished reports) untouched for 30 days are deleted.
 - Deletion request: the reporter's closed reports are anonymised at once, their name dropped, and
-  once none of their reports is open any more their Telegram account is unlinked and their
-  conversation state deleted; they are told so. Open cases are kept until closed (the law lets the
-  regency keep what an open case needs; the resident was told this when asking).
+  once none of their reports is open any more their Telegram account is unlinked, their pledges'
+  contact and text erased, the messages owed to their chat dropped and their conversation state
+  deleted; they are told so. Open cases are kept until closed (the law lets the regency keep what
+  an open case needs; the resident was told this when asking). The chats whose conversations went
+  are returned, for the app to drop them from its storage's cache or Redis too.
+- Refusal counts (strangers' attempts) older than 90 days are deleted.
+
+Handled updates keep no payload in the inbox (core/inbox.py), so nothing a resident wrote waits
+there.
 """
 from __future__ import annotations
 
@@ -22,16 +32,26 @@ from datetime import datetime, timedelta
 from sqlalchemy import Float, Numeric, cast, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.i18n import translator
 from core.lifecycle import CLOSED_STATES, OPEN_STATES
-from core.outbox import PRIORITY_BULK, enqueue_text
+from core.notices import Kind, to_chat
 from core.region import RegionConfig
 from db.dialect import dialect_name
-from db.models import AuditEvent, FsmRecord, RelayQuestion, Report, ReportPhoto, Reporter
+from db.models import (
+    AccessRefusal,
+    AuditEvent,
+    DonationPledge,
+    FsmRecord,
+    Outbox,
+    RelayQuestion,
+    Report,
+    ReportPhoto,
+    Reporter,
+)
 
 # Withdrawn reports have no closed_at; their last change is when they were taken back.
 _ENDED_AT = func.coalesce(Report.closed_at, Report.updated_at)
 DRAFT_RETENTION = timedelta(days=30)
+REFUSAL_RETENTION = timedelta(days=90)
 PIN_DECIMALS = 2  # about 1.1 km: enough for a hotspot map, not enough to find a doorstep
 
 
@@ -42,14 +62,30 @@ class RetentionResult:
     reporters_deleted: int
     deletions_waiting: int  # requested, but the reporter still has an open case
     drafts_purged: int = 0
+    pledge_contacts_erased: int = 0
+    # Chats whose conversation state went with a deletion: the app drops them from its storage's
+    # cache (or Redis) too. Held in memory only, never written anywhere.
+    forgotten_chats: tuple[int, ...] = ()
 
 
 async def run_retention(session: AsyncSession, *, region: RegionConfig, now: datetime) -> RetentionResult:
     photos = await purge_media(session, region=region, now=now)
     reports = await anonymise_old_reports(session, region=region, now=now)
-    deleted, waiting = await process_deletion_requests(session, now=now)
+    deleted, waiting, chats = await process_deletion_requests(session, now=now)
     drafts = await purge_stale_drafts(session, now=now)
-    return RetentionResult(photos, reports, deleted, waiting, drafts)
+    pledges = await erase_pledge_contacts(session, region=region, now=now)
+    await session.execute(delete(AccessRefusal).where(AccessRefusal.hour < now - REFUSAL_RETENTION))
+    await session.commit()
+    return RetentionResult(photos, reports, deleted, waiting, drafts, pledges, tuple(chats))
+
+
+async def erase_pledge_contacts(session: AsyncSession, *, region: RegionConfig, now: datetime) -> int:
+    cutoff = now - timedelta(days=region.privacy.pledge_contact_days)
+    result = await session.execute(
+        update(DonationPledge).where(DonationPledge.created_at < cutoff, DonationPledge.contact.is_not(None))
+        .values(contact=None).execution_options(synchronize_session=False))
+    await session.commit()
+    return result.rowcount or 0
 
 
 async def purge_stale_drafts(session: AsyncSession, *, now: datetime) -> int:
@@ -72,8 +108,16 @@ async def _purge_photos(session: AsyncSession, report_ids, now: datetime) -> int
         .values(file_id="", file_unique_id="", purged_at=now)
         .execution_options(synchronize_session=False)
     )
+    await _forget_event_photos(session, report_ids)
     await session.commit()
     return result.rowcount or 0
+
+
+async def _forget_event_photos(session: AsyncSession, report_ids) -> None:
+    """An officer's photo on the file lives as a file id in its audit event; the event stays."""
+    await session.execute(
+        update(AuditEvent).where(AuditEvent.report_id.in_(report_ids), AuditEvent.action == "photo_added")
+        .values(data={"purged": True}).execution_options(synchronize_session=False))
 
 
 async def anonymise_old_reports(
@@ -108,23 +152,32 @@ async def _anonymise(session: AsyncSession, ids: list[int], now: datetime, *, re
         ).execution_options(synchronize_session=False)
     )
     await session.execute(
-        update(RelayQuestion).where(RelayQuestion.report_id.in_(ids), RelayQuestion.answer.is_not(None))
-        .values(answer=None).execution_options(synchronize_session=False)
+        update(RelayQuestion).where(RelayQuestion.report_id.in_(ids))
+        .values(question="", answer=None).execution_options(synchronize_session=False)
     )
     await session.execute(
         update(ReportPhoto).where(ReportPhoto.report_id.in_(ids), ReportPhoto.purged_at.is_(None))
         .values(file_id="", file_unique_id="", purged_at=now).execution_options(synchronize_session=False)
     )
+    # The history keeps who did what when; the words in it go (the resident's additions and
+    # answers, the officers' questions, notes and reasons).
+    await session.execute(
+        update(AuditEvent).where(AuditEvent.report_id.in_(ids), AuditEvent.note.is_not(None))
+        .values(note=None).execution_options(synchronize_session=False))
+    await _forget_event_photos(session, ids)
+    await session.execute(delete(Outbox).where(Outbox.report_id.in_(ids)).execution_options(
+        synchronize_session=False))
     session.add_all([AuditEvent(report_id=i, at=now, actor_type="system", action="anonymised",
                                 data={"reason": reason}) for i in ids])
     return len(ids)
 
 
-async def process_deletion_requests(session: AsyncSession, *, now: datetime) -> tuple[int, int]:
-    """Returns (reporters deleted now, requests still waiting for an open case to close). One
-    transaction per reporter, holding their row: two instances running the job at once carry out
-    each request once (PostgreSQL skips a row the other holds)."""
+async def process_deletion_requests(session: AsyncSession, *, now: datetime) -> tuple[int, int, list[int]]:
+    """Returns (reporters deleted now, requests still waiting for an open case to close, the
+    chats forgotten). One transaction per reporter, holding their row: two instances running the
+    job at once carry out each request once (PostgreSQL skips a row the other holds)."""
     deleted = waiting = 0
+    chats: list[int] = []
     last_id = 0
     while True:
         stmt = (select(Reporter)
@@ -136,10 +189,12 @@ async def process_deletion_requests(session: AsyncSession, *, now: datetime) -> 
         reporter = (await session.execute(stmt)).scalar_one_or_none()
         if reporter is None:
             await session.commit()
-            return deleted, waiting
+            return deleted, waiting, chats
         last_id = reporter.id
+        chat_id = reporter.chat_id
         if await _carry_out_deletion(session, reporter, now):
             deleted += 1
+            chats.append(chat_id)
         else:
             waiting += 1
         await session.commit()
@@ -158,13 +213,16 @@ async def _carry_out_deletion(session: AsyncSession, reporter: Reporter, now: da
     )).scalar_one()
     if still_open:
         return False
-    tr = translator(reporter.language)
-    enqueue_text(session, bot="citizen", chat_id=reporter.chat_id, now=now, priority=PRIORITY_BULK,
-                 text=tr("🗑️ Your data has been deleted, as you asked. The reports you sent stay in the "
-                         "regency's records without your name or account. If you write to this bot again, "
-                         "you start as a new user."))
-    # Drafts and conversation state of this chat (the database storage; in Redis they expire
-    # after DRAFT_RETENTION).
+    # Whatever is still owed to the chat goes (it would not be sent to a deleted resident anyway),
+    # then one farewell, which the outbox deletes once sent: the chat id does not outlive it.
+    await session.execute(delete(Outbox).where(Outbox.bot == "citizen", Outbox.chat_id == reporter.chat_id)
+                          .execution_options(synchronize_session=False))
+    to_chat(session, chat_id=reporter.chat_id, kind=Kind.DATA_DELETED, now=now, language=reporter.language)
+    await session.execute(
+        update(DonationPledge).where(DonationPledge.reporter_id == reporter.id)
+        .values(contact=None, description="").execution_options(synchronize_session=False))
+    # Drafts and conversation state of this chat (the database storage; the app drops the same
+    # keys from Redis or its cache with RetentionResult.forgotten_chats).
     await session.execute(delete(FsmRecord).where(
         FsmRecord.key.like(f"%:{reporter.chat_id}:{reporter.telegram_id}:%")))
     # Real Telegram ids are positive: a negative surrogate keeps the row (reports point to it)

@@ -4,6 +4,11 @@ in total, as plain figures and as a text that fits one Telegram message.
 Periods are local dates of the region (a WIB day starts at 17:00 UTC the day before). Every
 query is bounded by the period through an index on a timestamp, so a summary costs the same
 whatever the history holds.
+
+A summary is computed for a scope (core.access.summary_scope): an agency's supervisors see their
+agency's reports, and of the categories the region config says their agency is informed of,
+counts only (the reports themselves reach an agency only by a hand-over); region-wide readers
+see every agency.
 """
 from __future__ import annotations
 
@@ -14,12 +19,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.access import WHOLE_REGION, Scope
 from core.i18n import Translator
 from core.lifecycle import OPEN_STATES, ReportState
 from core.region import RegionConfig
+from core.targets import overdue_clause
 from db.models import AuditEvent, DonationPledge, Officer, Report
 
 TEXT_LIMIT = 4096
@@ -116,20 +123,33 @@ class Summary:
     hotspots: list[tuple[str, int]]
     ratings: list[int]
     pledges: Counter  # kind -> count
+    # Reports of the period in categories the scope's agency is informed of, handled by another
+    # agency: category -> count (empty for a region-wide summary).
+    informed: Counter = field(default_factory=Counter)
+    scope: Scope = WHOLE_REGION
 
 
-async def compute(session: AsyncSession, region: RegionConfig, win: Window) -> Summary:
+async def compute(session: AsyncSession, region: RegionConfig, win: Window, scope: Scope = WHOLE_REGION) -> Summary:
     in_period = and_(Report.created_at >= win.start, Report.created_at < win.end)
+    mine = [] if scope.region_wide else [Report.agency == scope.agency]
     received = (await session.execute(
         select(Report.agency, Report.category, Report.kecamatan, Report.desa, Report.latitude, Report.longitude,
-               Report.state).where(in_period))).all()
+               Report.state).where(in_period, *mine))).all()
     acknowledged = (await session.execute(
         select(Report.agency, Report.created_at, Report.acknowledged_at)
-        .where(Report.acknowledged_at >= win.start, Report.acknowledged_at < win.end))).all()
+        .where(Report.acknowledged_at >= win.start, Report.acknowledged_at < win.end, *mine))).all()
     closed = (await session.execute(
         select(Report.agency, Report.created_at, Report.closed_at, Report.outcome, Report.persons_count,
                Report.rating)
-        .where(Report.state == ReportState.SELESAI, Report.closed_at >= win.start, Report.closed_at < win.end))).all()
+        .where(Report.state == ReportState.SELESAI, Report.closed_at >= win.start, Report.closed_at < win.end,
+               *mine))).all()
+    informed: Counter = Counter()
+    if not scope.region_wide:
+        for category, agencies in (await session.execute(
+                select(Report.category, Report.informed_agencies)
+                .where(in_period, Report.agency != scope.agency))).all():
+            if scope.agency in (agencies or ()):
+                informed[category] += 1
 
     agencies: dict[str, AgencyFigures] = defaultdict(AgencyFigures)
     total = AgencyFigures()
@@ -165,22 +185,23 @@ async def compute(session: AsyncSession, region: RegionConfig, win: Window) -> S
         if rating:
             ratings.append(rating)
 
-    late = or_(and_(Report.acknowledged_at.is_(None), Report.response_due_at < win.end),
-               and_(Report.close_due_at.is_not(None), Report.close_due_at < win.end))
     overdue_rows = (await session.execute(
         select(Report.ticket, Report.agency, Officer.name).outerjoin(Officer, Officer.id == Report.owner_id)
-        .where(Report.state.in_(list(OPEN_STATES)), Report.created_at < win.end, late)
+        .where(Report.created_at < win.end, overdue_clause(win.end), *mine)
         .order_by(Report.response_due_at).limit(10))).all()
-    handed_over = (await session.execute(
-        select(func.count()).select_from(AuditEvent)
-        .where(AuditEvent.action == "handed_over", AuditEvent.at >= win.start, AuditEvent.at < win.end))).scalar_one()
-    pledges = Counter(dict((await session.execute(
-        select(DonationPledge.kind, func.count()).where(DonationPledge.created_at >= win.start,
-                                                        DonationPledge.created_at < win.end)
-        .group_by(DonationPledge.kind))).all()))
+    handovers = [AuditEvent.action == "handed_over", AuditEvent.at >= win.start, AuditEvent.at < win.end]
+    if not scope.region_wide:
+        handovers.append(AuditEvent.data["from_agency"].as_string() == scope.agency)
+    handed_over = (await session.execute(select(func.count()).select_from(AuditEvent).where(*handovers))).scalar_one()
+    pledges: Counter = Counter()
+    if scope.region_wide or scope.agency == region.donations.agency:
+        pledges = Counter(dict((await session.execute(
+            select(DonationPledge.kind, func.count()).where(DonationPledge.created_at >= win.start,
+                                                            DonationPledge.created_at < win.end)
+            .group_by(DonationPledge.kind))).all()))
     hotspots = [(place, n) for place, n in places.most_common(5) if n >= 2]
     return Summary(win, dict(agencies), total, by_kecamatan, [(t, a, n or "-") for t, a, n in overdue_rows],
-                   outcomes, persons, handed_over, hotspots, ratings, pledges)
+                   outcomes, persons, handed_over, hotspots, ratings, pledges, informed, scope)
 
 
 def _minutes(tr: Translator, value: float | None) -> str:
@@ -199,7 +220,9 @@ def render(summary: Summary, region: RegionConfig, tr: Translator, *, late: bool
         f"{win.first_day:%d-%m-%Y} – {win.last_day:%d-%m-%Y}"
     t = summary.total
     head = [
-        tr("📊 <b>{kind} summary, {region}</b>: {span}", kind=names[win.period], region=region.region.name, span=span),
+        tr("📊 <b>{kind} summary, {region}</b>: {span}", kind=names[win.period], span=span,
+           region=region.region.name if summary.scope.region_wide else
+           f"{region.agency(summary.scope.agency).short.get(tr.lang)}, {region.region.name}"),
     ]
     if late:
         head.append(tr("(sent late: the app was not running at the scheduled time)"))
@@ -240,6 +263,9 @@ def render(summary: Summary, region: RegionConfig, tr: Translator, *, late: bool
     if summary.hotspots:
         sections.append([tr("<b>Hotspots</b> (repeated reports, for prevention)")] + [
             tr("• {place}: {n} reports", place=place, n=n) for place, n in summary.hotspots])
+    if summary.informed:
+        sections.append([tr("<b>For your information</b>: reports in your categories handled by other agencies")] + [
+            f"• {html.escape(region.category(c).label.get(tr.lang))}: {n}" for c, n in summary.informed.most_common()])
     extra = []
     if summary.ratings:
         extra.append(tr("Reporters' rating: {avg} / 5 from {n} ratings",

@@ -12,15 +12,16 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.i18n import translator
-from core.officers import OfficerInfo, Role, info
-from core.outbox import PRIORITY_BULK, enqueue, enqueue_text
+from core import access
+from core.access import View
+from core.notices import Kind, to_officer
+from core.officers import OfficerInfo, info
+from core.outbox import PRIORITY_BULK
 from core.region import RegionConfig
-from core.summary import Period, Window, compute, previous_window, render
+from core.summary import Period, Window, previous_window
 from db.dialect import upsert
 from db.models import Officer, SummarySend, SummarySubscription
 
-RECEIVING_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR)
 # Weekly and monthly summaries come with the chart and the workbook of the period.
 WITH_ATTACHMENTS = (Period.WEEKLY, Period.MONTHLY)
 
@@ -41,22 +42,23 @@ async def set_subscription(session: AsyncSession, *, officer_id: int, period: Pe
 
 
 async def recipients(session: AsyncSession, period: Period) -> list[OfficerInfo]:
-    officers = (await session.execute(
-        select(Officer).where(Officer.active.is_(True), Officer.role.in_([r.value for r in RECEIVING_ROLES]))
-    )).scalars().all()
+    """Who the policy lets see summaries, and who has not switched this period off."""
+    officers = (await session.execute(select(Officer).where(Officer.active.is_(True)))).scalars().all()
     out = []
-    for officer in officers:
-        if officer.chat_id is not None and (await subscriptions(session, officer.id))[period]:
-            out.append(info(officer))
+    for row in officers:
+        officer = info(row)
+        if (officer.chat_id is not None and access.may_view(officer, View.SUMMARY)
+                and (await subscriptions(session, officer.id))[period]):
+            out.append(officer)
     return out
 
 
 async def send_summaries(session: AsyncSession, *, region: RegionConfig, period: Period, now: datetime,
                          late: bool = False, reference: datetime | None = None) -> int:
     """Queues the summary of the last complete period before `reference` (default now) for every
-    subscriber who has not had it; returns how many were queued."""
+    subscriber who has not had it; returns how many were queued. Each is computed when it is
+    sent, for its recipient's scope as it is then (core.access.summary_scope)."""
     win = previous_window(region, period, reference or now)
-    summary = None
     queued = 0
     for officer in await recipients(session, period):
         claimed = await session.execute(
@@ -64,23 +66,20 @@ async def send_summaries(session: AsyncSession, *, region: RegionConfig, period:
             .on_conflict_do_nothing(index_elements=[SummarySend.period_key, SummarySend.officer_id]))
         if claimed.rowcount != 1:
             continue
-        if summary is None:
-            summary = await compute(session, region, win)
-        tr = translator(officer.language)
-        enqueue_text(session, bot="backoffice", chat_id=officer.chat_id, now=now, priority=PRIORITY_BULK,
-                     text=render(summary, region, tr, late=late))
-        queue_attachments(session, chat_id=officer.chat_id, win=win, now=now)
+        to_officer(session, officer, Kind.SUMMARY, now=now, priority=PRIORITY_BULK, period=win.period.value,
+                   first_day=win.first_day.isoformat(), late=late)
+        queue_attachments(session, officer=officer, win=win, now=now)
         queued += 1
     await session.commit()
     return queued
 
 
-def queue_attachments(session: AsyncSession, *, chat_id: int, win: Window, now: datetime) -> None:
+def queue_attachments(session: AsyncSession, *, officer: OfficerInfo, win: Window, now: datetime) -> None:
     """The chart, and for a week or a month the workbook and the CSV, rendered when sent."""
-    kinds = ["summary_chart"] + (["summary_xlsx", "summary_csv"] if win.period in WITH_ATTACHMENTS else [])
+    kinds = [Kind.SUMMARY_CHART] + ([Kind.SUMMARY_XLSX, Kind.SUMMARY_CSV] if win.period in WITH_ATTACHMENTS else [])
     for kind in kinds:
-        enqueue(session, bot="backoffice", chat_id=chat_id, method="render", now=now, priority=PRIORITY_BULK,
-                payload={"render": kind, "period": win.period.value, "first_day": win.first_day.isoformat()})
+        to_officer(session, officer, kind, now=now, priority=PRIORITY_BULK, period=win.period.value,
+                   first_day=win.first_day.isoformat())
 
 
 def last_fire_time(cron: str, region: RegionConfig, now: datetime) -> datetime | None:

@@ -307,6 +307,21 @@ class OfficerInvite(Base):
     used_by: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
 
 
+class AccessRefusal(Base):
+    """Refused attempts of one sender in one chat in one hour (a stranger writing to the officers'
+    bot, a forged button): counted here; the audit log gets one row, for the first of the hour."""
+
+    __tablename__ = "access_refusals"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    officer_id: Mapped[int | None] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    last_what: Mapped[str] = mapped_column(String(64))
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Escalation(Base):
     """One row per report and threshold passed, so an escalation is sent exactly once."""
 

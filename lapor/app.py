@@ -22,7 +22,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
@@ -31,9 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import backoffice.app as backoffice
 import bot.app as citizen
-from backoffice.alerts import AlertRenderer
 from backoffice.middlewares import OfficerMiddleware
+from backoffice.notices import BackofficeRenderer
 from bot.middlewares import ReporterMiddleware
+from bot.notices import CitizenRenderer
 from core.clock import Clock, SystemClock
 from core import instances
 from core.escalation import escalate_due
@@ -70,6 +71,34 @@ def make_bot(token: str, api_url: str | None, *, retry: bool, pacer: BotPacer | 
         # Registered after RetryMiddleware, so it runs inside it: each retry takes a token again.
         session.middleware(PacingMiddleware(pacer))
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def redis_storage(settings: Settings) -> RedisStorage:
+    return RedisStorage.from_url(
+        settings.redis_url,
+        key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix, with_bot_id=True),
+        # Untouched drafts go after the same time as in the database (core.retention).
+        state_ttl=DRAFT_RETENTION, data_ttl=DRAFT_RETENTION,
+    )
+
+
+def bot_ids(settings: Settings) -> list[int]:
+    """The bots' ids, which a token starts with (aiogram keys conversations by them)."""
+    tokens = [settings.citizen_bot_token, settings.backoffice_bot_token]
+    return [int(t.split(":", 1)[0]) for t in tokens if t]
+
+
+async def forget_conversations(storages: list[BaseStorage], bot_ids: list[int], chats: tuple[int, ...]) -> None:
+    """What retention deleted from the database goes from every storage too: a SqlStorage's
+    cache, or Redis (a deleted resident's draft must not come back from either)."""
+    for chat_id in chats:
+        for storage, bot_id in zip(storages, bot_ids):
+            key = StorageKey(bot_id=bot_id, chat_id=chat_id, user_id=chat_id)
+            if isinstance(storage, SqlStorage):
+                storage.forget(key)
+            else:
+                await storage.set_state(key, None)
+                await storage.set_data(key, {})
 
 
 def build_dispatcher(
@@ -181,12 +210,7 @@ class App:
         if not self.settings.redis_url:
             # Several webhook instances may share the database: no cache can be trusted there.
             return SqlStorage(self.sessionmaker, self.clock, cache_size=0 if self.webhook else 5000), None
-        storage = RedisStorage.from_url(
-            self.settings.redis_url,
-            key_builder=DefaultKeyBuilder(prefix=self.settings.redis_prefix, with_bot_id=True),
-            # Untouched drafts go after the same time as in the database (core.retention).
-            state_ttl=DRAFT_RETENTION, data_ttl=DRAFT_RETENTION,
-        )
+        storage = redis_storage(self.settings)
         # A lock left by an instance that died is free again after this long.
         return storage, storage.create_isolation(lock_kwargs={"timeout": self.settings.redis_lock_seconds})
 
@@ -198,13 +222,14 @@ class App:
         self.sessionmaker = create_sessionmaker(self.engine)
         self.citizen = self._runtime(
             "citizen", s.citizen_bot_token, build_citizen_dispatcher,
+            renderer=lambda _bot: CitizenRenderer(self.region),
             on_forbidden=lambda session, chat_id, _now: mark_unreachable(session, chat_id=chat_id))
         if s.backoffice_bot_token:
             citizen_bot = self.citizen.bot
             self.backoffice = self._runtime(
                 "backoffice", s.backoffice_bot_token, build_backoffice_dispatcher,
                 # Alerts carry the residents' photos, which only the citizen bot can fetch.
-                renderer=lambda _bot: AlertRenderer(self.region, citizen_bot),
+                renderer=lambda _bot: BackofficeRenderer(self.region, citizen_bot),
                 on_forbidden=lambda session, chat_id, now: mark_officer_unreachable(session, chat_id=chat_id, now=now),
             )
         await self._set_commands()
@@ -311,7 +336,10 @@ class App:
 
     async def run_retention(self) -> RetentionResult:
         async with self.sessionmaker() as session:
-            return await run_retention(session, region=self.region, now=self.clock.now())
+            result = await run_retention(session, region=self.region, now=self.clock.now())
+        await forget_conversations([r.dispatcher.storage for r in self.runtimes], [r.bot.id for r in self.runtimes],
+                                   result.forgotten_chats)
+        return result
 
     async def catch_up_summaries(self) -> int:
         async with self.sessionmaker() as session:

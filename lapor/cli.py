@@ -243,12 +243,24 @@ async def _retention(settings: Settings) -> int:
             result = await run_retention(session, region=region, now=SystemClock().now())
     finally:
         await engine.dispose()
+    if settings.redis_url and result.forgotten_chats:
+        # The app keeps conversations in Redis: the deleted residents' drafts go from there too.
+        from lapor.app import bot_ids, forget_conversations, redis_storage
+
+        storage = redis_storage(settings)
+        try:
+            ids = bot_ids(settings)
+            await forget_conversations([storage] * len(ids), ids, result.forgotten_chats)
+        finally:
+            await storage.close()
     print(f"photos purged: {result.photos_purged} (closed more than {region.privacy.media_retention_days} days ago)")
     print(f"reports anonymised: {result.reports_anonymised} "
           f"(closed more than {region.privacy.report_retention_days} days ago)")
     print(f"deletion requests carried out: {result.reporters_deleted}; "
           f"waiting for an open case to close: {result.deletions_waiting}")
     print(f"stale drafts deleted: {result.drafts_purged}")
+    print(f"donors' contacts erased: {result.pledge_contacts_erased} "
+          f"(pledged more than {region.privacy.pledge_contact_days} days ago)")
     return 0
 
 

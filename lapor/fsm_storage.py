@@ -134,5 +134,9 @@ class SqlStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         return copy.deepcopy((await self._load(_key(key)))[1])
 
+    def forget(self, key: StorageKey) -> None:
+        """Drops a conversation from the cache (retention deleted its row in the database)."""
+        self._cache.pop(_key(key), None)
+
     async def close(self) -> None:
         self._cache.clear()

@@ -37,9 +37,10 @@ METHODS = {"sendMessage": SendMessage, "sendPhoto": SendPhoto, "sendLocation": S
            "sendMediaGroup": SendMediaGroup}
 MAX_ATTEMPTS = 12
 GROUP_INTERVAL = 3.0
-# Builds a row's Bot API call when it is sent (backoffice alerts show the report as it is then).
 # What a 403 (blocked, kicked) means for the bot's people: a resident or an officer unreachable.
 ForbiddenHook = Callable[[AsyncSession, int, Any], Awaitable[None]]
+# Builds a notice's Bot API call when it is sent, for the chat it was addressed to, after the
+# policy cleared its recipient again (core.notices.resolve); None: it is not to be sent.
 Renderer = Callable[[AsyncSession, int, dict[str, Any]], Awaitable[TelegramMethod | None]]
 
 
@@ -80,7 +81,12 @@ class OutboxWorker:
         try:
             while not stop.is_set():
                 self._wake.clear()
-                sent_any = await self.run_once()
+                try:
+                    sent_any = await self.run_once()
+                except Exception:  # the database went away, say: the loop must outlive it
+                    log.exception("%s outbox: a delivery round failed; trying again shortly", self.name)
+                    await self._sleep_unless(stop, 1.0)
+                    continue
                 if sent_any:
                     continue
                 waiter = asyncio.ensure_future(self._wake.wait())
@@ -92,6 +98,13 @@ class OutboxWorker:
         finally:
             async with self.sessionmaker() as session:
                 await outbox.release_claims(session, worker=self.worker_id)
+
+    @staticmethod
+    async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(stop.wait(), seconds)
+        except asyncio.TimeoutError:
+            pass
 
     async def _idle_timeout(self) -> float:
         async with self.sessionmaker() as session:
@@ -146,9 +159,13 @@ class OutboxWorker:
         await self.pacer.take(BULK)
 
     async def _method(self, row: outbox.Claimed) -> TelegramMethod | None:
-        if row.method == "render" and self.renderer is not None:
+        if row.method in outbox.RENDERED:
+            if self.renderer is None:
+                raise ValueError(f"{self.name} has no renderer for {row.method} rows")
             async with self.sessionmaker() as session:
                 return await self.renderer(session, row.chat_id, row.payload)
+        # Rows queued with a ready Bot API payload (before notices, migration 0007; and the
+        # outbox's own tests): sent as they are.
         method_cls = METHODS.get(row.method)
         if method_cls is None:
             raise ValueError(f"unknown outbox method {row.method}")
@@ -158,7 +175,7 @@ class OutboxWorker:
         try:
             method = await self._method(row)
             if method is None:
-                await self._dead(row, "nothing left to send (report gone, or media purged)")
+                await self._dead(row, "not sent: the recipient may no longer have it, or nothing is left to send")
                 return True
             await self.bot(method)
         except TelegramRetryAfter as exc:
@@ -174,19 +191,37 @@ class OutboxWorker:
             return False
         except TelegramForbiddenError as exc:
             self._count("403")
-            await self._dead(row, str(exc))
+            # What a 403 means for the bot's people is recorded before the row leaves "pending":
+            # whoever sees the outbox settled sees the chat marked unreachable too.
             if self.on_forbidden is not None:
-                async with self.sessionmaker() as session:
-                    await self.on_forbidden(session, row.chat_id, self.clock.now())
+                try:
+                    async with self.sessionmaker() as session:
+                        await self.on_forbidden(session, row.chat_id, self.clock.now())
+                except Exception:
+                    log.exception("%s outbox: recording that chat %s blocked the bot failed", self.name, row.chat_id)
+            await self._dead(row, str(exc))
             return True
         except (TelegramBadRequest, ValueError) as exc:
             self._count("400")
             log.error("outbox row %s refused by Telegram: %s", row.id, exc)
             await self._dead(row, str(exc))
             return True
+        except Exception as exc:
+            # Rendering failed (a defect, or the database): the row is tried again later, and
+            # given up after MAX_ATTEMPTS, without holding up the rest of the outbox.
+            self._count("error")
+            log.exception("%s outbox: row %s could not be prepared", self.name, row.id)
+            if row.attempts + 1 >= MAX_ATTEMPTS:
+                await self._dead(row, f"{type(exc).__name__}: {exc}")
+                return True
+            await self._retry(row, timedelta(seconds=min(300, 2 ** row.attempts)), f"{type(exc).__name__}: {exc}")
+            return False
         self.pacer.sent(row.chat_id)
         async with self.sessionmaker() as session:
-            await outbox.mark_sent(session, row.id, self.clock.now())
+            if row.payload.get("forget"):
+                await outbox.forget(session, row.id)
+            else:
+                await outbox.mark_sent(session, row.id, self.clock.now())
         self.sent += 1
         return True
 
@@ -200,5 +235,8 @@ class OutboxWorker:
 
     async def _dead(self, row: outbox.Claimed, error: str) -> None:
         async with self.sessionmaker() as session:
-            await outbox.mark_dead(session, row.id, error=error)
+            if row.payload.get("forget"):
+                await outbox.forget(session, row.id)
+            else:
+                await outbox.mark_dead(session, row.id, error=error)
 

@@ -18,7 +18,7 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 
 from core.i18n import LANGUAGES, Translator, all_translations
-from core.menus import main_menu
+from bot.menus import main_menu
 from lapor import i18n_tools
 
 FIX = (
@@ -230,8 +230,8 @@ def test_every_msgid_renders(lang: str):
 
 
 def test_indonesian_main_menu_is_translated():
-    english = [button["text"] for row in main_menu(Translator("en"))["keyboard"] for button in row]
-    indonesian = [button["text"] for row in main_menu(Translator("id"))["keyboard"] for button in row]
+    english = [button.text for row in main_menu(Translator("en")).keyboard for button in row]
+    indonesian = [button.text for row in main_menu(Translator("id")).keyboard for button in row]
     assert len(english) == len(indonesian) and english
     for en, id_ in zip(english, indonesian):
         assert id_ and id_ != en, f"main menu label {en!r} is not translated into Indonesian"

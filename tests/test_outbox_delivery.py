@@ -112,7 +112,7 @@ async def test_two_workers_never_share_a_chat_or_a_row(db):
     now = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
     async with db() as session:
         for chat in (1, 1, 1, 2, 2):
-            outbox.enqueue_text(session, bot="citizen", chat_id=chat, text=f"to {chat}", now=now)
+            _text(session, bot="citizen", chat_id=chat, text=f"to {chat}", now=now)
         await session.commit()
     async with db() as a_session, db() as b_session:
         a = await outbox.claim_due(a_session, bot="citizen", worker="A", now=now, limit=2)
@@ -138,8 +138,8 @@ async def test_a_chat_with_a_backlog_does_not_hold_the_others_back(db):
     now = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
     async with db() as session:
         for i in range(10):
-            outbox.enqueue_text(session, bot="backoffice", chat_id=1, text=f"alert {i}", now=now)
-        outbox.enqueue_text(session, bot="backoffice", chat_id=2, text="alert for someone else", now=now)
+            _text(session, bot="backoffice", chat_id=1, text=f"alert {i}", now=now)
+        _text(session, bot="backoffice", chat_id=2, text="alert for someone else", now=now)
         await session.commit()
         claimed = await outbox.claim_due(session, bot="backoffice", worker="A", now=now, limit=50)
     assert [r.chat_id for r in claimed] == [1] * outbox.PER_CHAT + [2]
@@ -151,7 +151,6 @@ async def _spare_queue(h, lease, notes: int):
     """Officer Budi, `notes` messages owed to him, and two workers A and B on an outbox queue of
     their own ("spare", sent as the backoffice bot), so the app's own worker leaves those rows
     alone and the test decides who holds what, and when."""
-    from core import outbox
     from lapor.app import make_bot
     from lapor.outbox_worker import OutboxWorker
     from lapor.pacing import BotPacer
@@ -164,7 +163,7 @@ async def _spare_queue(h, lease, notes: int):
                for _ in range(2)]
     async with h.app.sessionmaker() as session:
         for i in range(notes):
-            outbox.enqueue_text(session, bot="spare", chat_id=9001, text=f"note {i}", now=h.clock.now())
+            _text(session, bot="spare", chat_id=9001, text=f"note {i}", now=h.clock.now())
         await session.commit()
     try:
         yield officer, *workers
@@ -218,3 +217,10 @@ async def test_a_slow_worker_renews_its_claim_so_no_one_takes_the_chat_over(h):
         h.clock.advance(seconds=30)  # A's renewed lease ran out too, but no one took the rows
         await a._deliver_chat(held)
         assert _notes(officer) == ["note 0", "note 1"]
+
+
+def _text(session, *, bot: str, chat_id: int, text: str, now) -> None:
+    """A row with a ready payload: these tests are of the delivery mechanics, not of notices."""
+    from core import outbox
+
+    outbox.enqueue(session, bot=bot, chat_id=chat_id, method="sendMessage", payload={"text": text}, now=now)

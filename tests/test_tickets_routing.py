@@ -89,7 +89,9 @@ async def test_submit_writes_report_event_and_receipt_in_one_go(db, region):
     assert len(reports) == 1 and len(events) == 1 and len(outbox) == 1
     assert reports[0].response_due_at == clock.now() + timedelta(minutes=region.category("pengemis").response_minutes)
     assert events[0].action == "submitted" and events[0].data["agency"] == "satpolpp"
-    assert outbox[0].chat_id == reporter.chat_id and result.ticket in outbox[0].payload["text"]
+    # The receipt is a notice naming the report; the citizen bot words it when it sends it.
+    assert outbox[0].chat_id == reporter.chat_id and outbox[0].method == "notice"
+    assert outbox[0].payload == {"notice": "receipt", "to": {"reporter": reporter.id}, "report": result.report_id}
     assert outbox[0].priority == 0  # a receipt goes ahead of bulk alerts
 
 

@@ -1,4 +1,5 @@
-"""The buttons under an alert: acknowledge, on the way, details."""
+"""The buttons under an alert: acknowledge, on the way, details. A refusal (raised by the
+service, answered by backoffice.middlewares.RefusalMiddleware) never shows the report."""
 from __future__ import annotations
 
 from aiogram import F, Router
@@ -7,60 +8,66 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.alerts import alert_text
-from backoffice.keyboards import OA, OfficerCb, alert_keyboard, refuse, refuse_action
+from backoffice.keyboards import OA, OfficerCb, alert_keyboard
+from core.access import Channel, ChannelKind, Refusal
 from core.clock import Clock
 from core.i18n import Translator
 from core.officers import OfficerInfo
 from core.region import RegionConfig
-from core.report_actions import ActionRefused, acknowledge, report_by_id, start_handling
+from core.report_actions import ActionRefused, acknowledge, start_handling
+from core.report_view import view_report
+
+
+async def refresh(callback: CallbackQuery, session: AsyncSession, region: RegionConfig, tr: Translator,
+                  officer: OfficerInfo, channel: Channel, clock: Clock, report_id: int) -> None:
+    """Shows the pressed alert as the report is now, to the audience of its chat: in a duty group
+    the group (it sees its agency's reports), in a private chat the officer. The view is asked of
+    the policy like any read."""
+    audience = None if channel.kind == ChannelKind.DUTY_GROUP else officer
+    view = await view_report(session, region, actor=audience, report_id=report_id, now=clock.now(), channel=channel)
+    # Alerts are text; a press forged onto a photo or a file has no alert to refresh.
+    if callback.message is not None and getattr(callback.message, "text", None):
+        await callback.message.edit_text(alert_text(view, region, tr), reply_markup=alert_keyboard(tr, view))
 
 
 def router() -> Router:
     r = Router(name="backoffice-alert-actions")
 
-    async def refresh(callback: CallbackQuery, session: AsyncSession, region: RegionConfig, tr: Translator,
-                      report_id: int) -> None:
-        report = await report_by_id(session, report_id)
-        # Alerts are text; a press forged onto a photo or a file has no alert to refresh.
-        if report is not None and callback.message is not None and getattr(callback.message, "text", None):
-            await callback.message.edit_text(await alert_text(session, region, report, tr),
-                                             reply_markup=alert_keyboard(tr, report))
-
     @r.callback_query(OfficerCb.filter(F.action == OA.ACK))
     async def ack(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
-                  officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
-                  clock: Clock) -> None:
+                  officer: OfficerInfo, channel: Channel, tr: Translator, region: RegionConfig,
+                  session: AsyncSession, clock: Clock) -> None:
         try:
             result = await acknowledge(session, clock=clock, region=region, officer=officer,
-                                       report_id=callback_data.report)
+                                       report_id=callback_data.report, channel=channel)
         except ActionRefused as exc:
-            refuse_action(callback_answer, tr, exc)
-            await refresh(callback, session, region, tr, callback_data.report)
+            if exc.refusal != Refusal.WRONG_STATE:
+                raise
+            # Someone else was quicker: the officer may read the report, so show who has it.
+            callback_answer.text, callback_answer.show_alert = tr.plain(exc.reason, **exc.args_), True
+            await refresh(callback, session, region, tr, officer, channel, clock, callback_data.report)
             return
         callback_answer.text = tr.plain("{ticket} is yours.", ticket=result.ticket)
-        await refresh(callback, session, region, tr, callback_data.report)
+        await refresh(callback, session, region, tr, officer, channel, clock, callback_data.report)
 
     @r.callback_query(OfficerCb.filter(F.action == OA.ON_THE_WAY))
     async def on_the_way(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
-                         officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
-                         clock: Clock) -> None:
-        try:
-            result = await start_handling(session, clock=clock, region=region, officer=officer,
-                                          report_id=callback_data.report)
-        except ActionRefused as exc:
-            refuse_action(callback_answer, tr, exc)
-            return
+                         officer: OfficerInfo, channel: Channel, tr: Translator, region: RegionConfig,
+                         session: AsyncSession, clock: Clock) -> None:
+        result = await start_handling(session, clock=clock, region=region, officer=officer,
+                                      report_id=callback_data.report, channel=channel)
         callback_answer.text = tr.plain("{ticket}: the reporter is told you are on the way.", ticket=result.ticket)
-        await refresh(callback, session, region, tr, callback_data.report)
+        await refresh(callback, session, region, tr, officer, channel, clock, callback_data.report)
 
     @r.callback_query(OfficerCb.filter(F.action == OA.DETAILS))
-    async def details(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
-                      officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession) -> None:
-        report = await report_by_id(session, callback_data.report)
-        if report is None or (report.agency != officer.agency and officer.role.value not in ("admin", "auditor")):
-            refuse(callback_answer, tr.plain("That report is not in your agency's queue."))
-            return
-        await callback.message.answer(await alert_text(session, region, report, tr),
-                                      reply_markup=alert_keyboard(tr, report))
+    async def details(callback: CallbackQuery, callback_data: OfficerCb, officer: OfficerInfo, channel: Channel,
+                      tr: Translator, region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
+        audience = None if channel.kind == ChannelKind.DUTY_GROUP else officer
+        if audience is None:  # the presser must be allowed too, not only the group
+            await view_report(session, region, actor=officer, report_id=callback_data.report, now=clock.now(),
+                              channel=channel)
+        view = await view_report(session, region, actor=audience, report_id=callback_data.report, now=clock.now(),
+                                 channel=channel)
+        await callback.message.answer(alert_text(view, region, tr), reply_markup=alert_keyboard(tr, view))
 
     return r

@@ -11,14 +11,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.alerts import alert_text
 from backoffice.keyboards import OA, OfficerCb, alert_keyboard
+from core.access import Channel, View, list_scope, may_view
 from core.clock import Clock
-from core.i18n import Translator
+from core.i18n import N_, Translator
 from core.ids import PageNo
 from core.lifecycle import OPEN_STATES
 from core.officers import OfficerInfo
-from core.queue import PAGE_SIZE, QueueLine, agency_queue, find_ticket, history, officer_tasks, overdue
+from core.queue import PAGE_SIZE, QueueLine, find_ticket, officer_tasks, open_reports, overdue, report_with_history
 from core.region import RegionConfig
+from core.report_access import ActionRefused
+from core.report_view import build_view
 from core.tickets import normalise_ticket
+
+NO_SUCH_REPORT = N_("No report {ticket} that you may see. Type it like <code>/lapor PSR-2611-0042</code>.")
+
+
+def require(officer: OfficerInfo, view: View, channel: Channel) -> None:
+    """Raises the policy's refusal of `view` (answered by backoffice.middlewares.RefusalMiddleware)."""
+    decision = may_view(officer, view, channel)
+    if not decision:
+        raise ActionRefused(decision.reason or N_("That report is not available to you."), decision.refusal)
 
 
 class QueueCb(CallbackData, prefix="q"):
@@ -29,8 +41,8 @@ class QueueCb(CallbackData, prefix="q"):
     pick: str = ""  # "kec" or "state": show that filter's choices instead of the list
 
 
-def _line_button(tr: Translator, region: RegionConfig, line: QueueLine, now) -> InlineKeyboardButton:
-    late = "⏰ " if line.due_at < now and line.state in ("baru", "dialihkan") else ""
+def _line_button(tr: Translator, region: RegionConfig, line: QueueLine) -> InlineKeyboardButton:
+    late = "⏰ " if line.late else ""
     urgent = "🚨 " if line.urgent else ""
     label = region.category(line.category).label.get(tr.lang)
     text = f"{urgent}{late}{line.ticket} · {label} · {line.kecamatan or '-'} · {line.state}"
@@ -42,13 +54,13 @@ async def show_queue(message: Message, officer: OfficerInfo, tr: Translator, reg
     view = view or QueueCb()
     kecamatan = region.kecamatan[view.kec].name if 0 <= view.kec < len(region.kecamatan) else None
     state = view.state if view.state in OPEN_STATES else None
-    agency = region.agency(officer.agency).short.get(tr.lang)
+    agency = region.region.name if list_scope(officer).region_wide else region.agency(officer.agency).short.get(tr.lang)
     if view.pick:
         await _show_filter_choices(message, tr, region, view, edit)
         return
-    lines, total = await agency_queue(session, agency=officer.agency, page=view.page,
+    lines, total = await open_reports(session, actor=officer, now=clock.now(), page=view.page,
                                       most_overdue_first=view.overdue_first, kecamatan=kecamatan, state=state)
-    rows = [[_line_button(tr, region, line, clock.now())] for line in lines]
+    rows = [[_line_button(tr, region, line)] for line in lines]
     nav = []
     if view.page > 0:
         nav.append(InlineKeyboardButton(text="◀️", callback_data=view.model_copy(update={"page": view.page - 1}).pack()))
@@ -102,51 +114,55 @@ def router() -> Router:
     r = Router(name="backoffice-queue")
 
     @r.message(Command("antrian", "queue"))
-    async def queue(message: Message, officer: OfficerInfo, tr: Translator, region: RegionConfig,
+    async def queue(message: Message, officer: OfficerInfo, channel: Channel, tr: Translator, region: RegionConfig,
                     session: AsyncSession, clock: Clock) -> None:
+        require(officer, View.QUEUE, channel)
         await show_queue(message, officer, tr, region, session, clock)
 
     @r.callback_query(QueueCb.filter())
-    async def queue_page(callback: CallbackQuery, callback_data: QueueCb, officer: OfficerInfo, tr: Translator,
-                         region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
+    async def queue_page(callback: CallbackQuery, callback_data: QueueCb, officer: OfficerInfo, channel: Channel,
+                         tr: Translator, region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
+        require(officer, View.QUEUE, channel)
         await show_queue(callback.message, officer, tr, region, session, clock, view=callback_data, edit=True)
 
     @r.message(Command("tugas", "tasks"))
-    async def tasks(message: Message, officer: OfficerInfo, tr: Translator, region: RegionConfig,
+    async def tasks(message: Message, officer: OfficerInfo, channel: Channel, tr: Translator, region: RegionConfig,
                     session: AsyncSession, clock: Clock) -> None:
-        lines = await officer_tasks(session, officer_id=officer.id)
+        require(officer, View.TASKS, channel)
+        lines = await officer_tasks(session, actor=officer, now=clock.now())
         if not lines:
             await message.answer(tr("You hold no open reports. /antrian shows your agency's queue."))
             return
         await message.answer(tr("🗂️ <b>Your reports</b>: {n}", n=len(lines)), reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[[_line_button(tr, region, line, clock.now())] for line in lines]))
+            inline_keyboard=[[_line_button(tr, region, line)] for line in lines]))
 
     @r.message(Command("terlambat", "overdue"))
-    async def late(message: Message, officer: OfficerInfo, tr: Translator, region: RegionConfig,
+    async def late(message: Message, officer: OfficerInfo, channel: Channel, tr: Translator, region: RegionConfig,
                    session: AsyncSession, clock: Clock) -> None:
-        if not (officer.supervises or officer.role.value == "auditor"):
-            await message.answer(tr("Only supervisors see the overdue list."))
-            return
-        agency = None if officer.role.value in ("admin", "auditor") else officer.agency
-        lines = await overdue(session, agency=agency, now=clock.now())
+        require(officer, View.OVERDUE, channel)
+        lines = await overdue(session, actor=officer, now=clock.now())
         if not lines:
             await message.answer(tr("✅ Nothing is overdue."))
             return
         await message.answer(tr("⏰ <b>Overdue</b>: {n}", n=len(lines)), reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[[_line_button(tr, region, line, clock.now())] for line in lines]))
+            inline_keyboard=[[_line_button(tr, region, line)] for line in lines]))
 
     @r.message(Command("lapor", "report"))
-    async def one_report(message: Message, command: CommandObject, officer: OfficerInfo, tr: Translator,
-                         region: RegionConfig, session: AsyncSession) -> None:
+    async def one_report(message: Message, command: CommandObject, officer: OfficerInfo, channel: Channel,
+                         tr: Translator, region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
         ticket = normalise_ticket(command.args or "")
-        report = await find_ticket(session, ticket) if ticket else None
-        if report is None or (report.agency != officer.agency and officer.role.value not in ("admin", "auditor")):
-            await message.answer(tr("No report {ticket} in your agency's queue. Type it like "
-                                    "<code>/lapor PSR-2611-0042</code>.", ticket=(command.args or "")[:30]))
+        try:
+            found = await find_ticket(session, actor=officer, ticket=ticket or "", now=clock.now(), channel=channel)
+        except ActionRefused as exc:
+            if not exc.reveals_nothing:
+                raise
+            await message.answer(tr(NO_SUCH_REPORT, ticket=(command.args or "")[:30]))
             return
-        events = await history(session, report_id=report.id)
+        report, events = await report_with_history(session, actor=officer, report_id=found.id, now=clock.now(),
+                                                   channel=channel)
+        view = await build_view(session, region, report, actor=officer, channel=channel)
         tz = region.tz
-        head = [await alert_text(session, region, report, tr), "", tr("<b>History</b>")]
+        head = [alert_text(view, region, tr), "", tr("<b>History</b>")]
         items = []
         for e in events:
             change = f" {e.from_state or '·'} → {e.to_state}" if e.to_state else ""
@@ -155,9 +171,7 @@ def router() -> Router:
         # Whole lines only (a cut inside a tag is a 400): the oldest go first when it is long.
         while items and len("\n".join(head + items)) > 4000:
             items.pop(0)
-        await message.answer("\n".join(head + items),
-                             reply_markup=alert_keyboard(tr, report, supervisor=officer.supervises)
-                             if officer.can_act else None)
+        await message.answer("\n".join(head + items), reply_markup=alert_keyboard(tr, view, details=False))
 
     return r
 

@@ -10,21 +10,16 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
-from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backoffice.keyboards import refuse
+from backoffice.handlers.queue import require
+from core.access import Channel, View, summary_scope
 from core.clock import Clock
 from core.i18n import N_, Translator
 from core.officers import OfficerInfo
 from core.region import RegionConfig
 from core.summary import Period, compute, render, window
-from core.summary_sends import (
-    RECEIVING_ROLES,
-    queue_attachments,
-    set_subscription,
-    subscriptions,
-)
+from core.summary_sends import queue_attachments, set_subscription, subscriptions
 
 PERIOD_WORDS = {"hari": Period.DAILY, "day": Period.DAILY, "minggu": Period.WEEKLY, "week": Period.WEEKLY,
                 "bulan": Period.MONTHLY, "month": Period.MONTHLY}
@@ -34,11 +29,9 @@ def router() -> Router:
     r = Router(name="backoffice-summary")
 
     @r.message(Command("ringkasan", "summary"))
-    async def summary_now(message: Message, command: CommandObject, officer: OfficerInfo, tr: Translator,
-                          region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
-        if not (officer.supervises or officer.role.value == "auditor"):
-            await message.answer(tr("Only supervisors receive summaries."))
-            return
+    async def summary_now(message: Message, command: CommandObject, officer: OfficerInfo, channel: Channel,
+                          tr: Translator, region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
+        require(officer, View.SUMMARY, channel)
         word = (command.args or "hari").strip().lower()
         period = PERIOD_WORDS.get(word)
         if period is None:
@@ -46,10 +39,11 @@ def router() -> Router:
             return
         today = clock.now().astimezone(region.tz).date()
         win = window(region, period, today)
-        summary = await compute(session, region, win)
+        summary = await compute(session, region, win, summary_scope(officer))
         await message.answer(render(summary, region, tr))
-        # The chart (and for a week or a month the workbook and CSV) follow through the outbox.
-        queue_attachments(session, chat_id=message.chat.id, win=win, now=clock.now())
+        # The chart (and for a week or a month the workbook and CSV) follow through the outbox,
+        # to the officer's own chat, for their scope when they are sent.
+        queue_attachments(session, officer=officer, win=win, now=clock.now())
         await session.commit()
 
     return r
@@ -74,19 +68,16 @@ def subscriptions_router() -> Router:
     r = Router(name="backoffice-subscriptions")
 
     @r.message(Command("langganan", "subscriptions"))
-    async def show(message: Message, officer: OfficerInfo, tr: Translator, session: AsyncSession) -> None:
-        if officer.role not in RECEIVING_ROLES:
-            await message.answer(tr("Only supervisors receive summaries."))
-            return
+    async def show(message: Message, officer: OfficerInfo, channel: Channel, tr: Translator,
+                   session: AsyncSession) -> None:
+        require(officer, View.SUBSCRIPTIONS, channel)
         await message.answer(tr("📬 Scheduled summaries you receive (tap to switch):"),
                              reply_markup=await _subscription_keyboard(session, officer, tr))
 
     @r.callback_query(SubCb.filter())
-    async def toggle(callback: CallbackQuery, callback_data: SubCb, callback_answer: CallbackAnswer,
-                     officer: OfficerInfo, tr: Translator, session: AsyncSession) -> None:
-        if officer.role not in RECEIVING_ROLES:
-            refuse(callback_answer, tr.plain("Only supervisors receive summaries."))
-            return
+    async def toggle(callback: CallbackQuery, callback_data: SubCb, officer: OfficerInfo, channel: Channel,
+                     tr: Translator, session: AsyncSession) -> None:
+        require(officer, View.SUBSCRIPTIONS, channel)
         await set_subscription(session, officer_id=officer.id, period=callback_data.period, enabled=callback_data.on)
         await callback.message.edit_reply_markup(reply_markup=await _subscription_keyboard(session, officer, tr))
 

@@ -11,23 +11,25 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backoffice.keyboards import OA, OfficerCb, btn, refuse, refuse_action
+from backoffice.keyboards import BUTTON_ACTIONS, OA, OfficerCb, btn
+from core.access import Channel, may_hold
 from core.clock import Clock
 from core.i18n import Translator
 from core.ids import parse_id
 from core.officers import OfficerInfo, officers_of
 from core.region import RegionConfig
 from core.relay import add_officer_note, ask_reporter
+from core.relay_filter import removed_notice
+from core.report_access import ActionRefused, Permitted, permitted
 from core.report_actions import (
-    ActionRefused,
     close_report,
     hand_over,
     mark_duplicate,
+    merge_into_nearby,
     parse_breakdown,
     reassign,
     reject_report,
     reopen,
-    report_by_id,
 )
 from core.tickets import normalise_ticket
 
@@ -50,6 +52,13 @@ def _cancel_row(tr: Translator, report_id: int) -> list:
     return [btn(tr.plain("✖️ Cancel"), OA.CANCEL, report_id)]
 
 
+async def _may(callback_data: OfficerCb, officer: OfficerInfo, channel: Channel, session: AsyncSession,
+               clock: Clock) -> Permitted:
+    """The policy's answer for the button pressed (a refusal is raised, and answered as one)."""
+    return await permitted(session, actor=officer, report_id=callback_data.report,
+                           action=BUTTON_ACTIONS[callback_data.action], now=clock.now(), channel=channel)
+
+
 def _number(text: str | None) -> int | None:
     text = (text or "").strip()
     return int(text) if text.isdecimal() and len(text) <= 3 else None
@@ -60,12 +69,10 @@ def router() -> Router:
 
     # --- close ----------------------------------------------------------------------------
     @r.callback_query(OfficerCb.filter(F.action == OA.CLOSE))
-    async def close_start(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
-                          officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession) -> None:
-        report = await report_by_id(session, callback_data.report)
-        if report is None or report.agency != officer.agency or not officer.can_act:
-            refuse(callback_answer, tr.plain("That report is not in your agency's queue."))
-            return
+    async def close_start(callback: CallbackQuery, callback_data: OfficerCb, officer: OfficerInfo,
+                          channel: Channel, tr: Translator, region: RegionConfig, session: AsyncSession,
+                          clock: Clock) -> None:
+        report = await _may(callback_data, officer, channel, session, clock)
         agency = region.agency(report.agency)
         rows = [[btn(o.label.get(tr.lang), OA.OUTCOME, report.id, o.code)] for o in agency.outcomes]
         await callback.message.answer(tr("<b>{ticket}</b>: what was the outcome?", ticket=report.ticket),
@@ -73,15 +80,13 @@ def router() -> Router:
 
     @r.callback_query(OfficerCb.filter(F.action == OA.OUTCOME))
     async def chose_outcome(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
-                            state: FSMContext, officer: OfficerInfo, tr: Translator, region: RegionConfig,
-                            session: AsyncSession, clock: Clock) -> None:
-        report = await report_by_id(session, callback_data.report)
+                            state: FSMContext, officer: OfficerInfo, channel: Channel, tr: Translator,
+                            region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
+        report = await _may(callback_data, officer, channel, session, clock)
         try:
-            outcome = region.agency(report.agency).outcome(callback_data.arg) if report else None
+            outcome = region.agency(report.agency).outcome(callback_data.arg)
         except KeyError:
-            outcome = None
-        if outcome is None:
-            refuse(callback_answer, tr.plain("This button is no longer valid."))
+            callback_answer.text, callback_answer.show_alert = tr.plain("This button is no longer valid."), True
             return
         await callback.message.edit_reply_markup(reply_markup=None)
         await state.set_data({"report": report.id, "outcome": outcome.code})
@@ -147,7 +152,9 @@ def router() -> Router:
     # --- reject ---------------------------------------------------------------------------
     @r.callback_query(OfficerCb.filter(F.action == OA.REJECT))
     async def reject_start(callback: CallbackQuery, callback_data: OfficerCb, state: FSMContext,
-                           tr: Translator) -> None:
+                           officer: OfficerInfo, channel: Channel, tr: Translator, session: AsyncSession,
+                           clock: Clock) -> None:
+        await _may(callback_data, officer, channel, session, clock)
         await state.set_state(WorkFlow.reject_reason)
         await state.set_data({"report": callback_data.report})
         await callback.message.answer(
@@ -167,21 +174,23 @@ def router() -> Router:
 
     # --- hand over ------------------------------------------------------------------------
     @r.callback_query(OfficerCb.filter(F.action == OA.HANDOVER))
-    async def handover_start(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
-                             officer: OfficerInfo, tr: Translator, region: RegionConfig,
-                             session: AsyncSession) -> None:
-        report = await report_by_id(session, callback_data.report)
-        if report is None or report.agency != officer.agency or not officer.can_act:
-            refuse(callback_answer, tr.plain("That report is not in your agency's queue."))
-            return
+    async def handover_start(callback: CallbackQuery, callback_data: OfficerCb, officer: OfficerInfo,
+                             channel: Channel, tr: Translator, region: RegionConfig, session: AsyncSession,
+                             clock: Clock) -> None:
+        report = await _may(callback_data, officer, channel, session, clock)
         rows = [[btn(a.short.get(tr.lang), OA.HANDOVER_TO, report.id, a.code)]
                 for a in region.agencies if a.code != report.agency]
         await callback.message.answer(tr("<b>{ticket}</b>: hand over to which agency?", ticket=report.ticket),
                                       reply_markup=InlineKeyboardMarkup(inline_keyboard=rows + [_cancel_row(tr, report.id)]))
 
     @r.callback_query(OfficerCb.filter(F.action == OA.HANDOVER_TO))
-    async def handover_to(callback: CallbackQuery, callback_data: OfficerCb, state: FSMContext,
-                          tr: Translator) -> None:
+    async def handover_to(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
+                          state: FSMContext, officer: OfficerInfo, channel: Channel, tr: Translator,
+                          region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
+        report = await _may(callback_data, officer, channel, session, clock)
+        if callback_data.arg == report.agency or callback_data.arg not in {a.code for a in region.agencies}:
+            callback_answer.text, callback_answer.show_alert = tr.plain("This button is no longer valid."), True
+            return
         await callback.message.edit_reply_markup(reply_markup=None)
         await state.set_state(WorkFlow.handover_reason)
         await state.set_data({"report": callback_data.report, "to": callback_data.arg})
@@ -203,7 +212,9 @@ def router() -> Router:
     # --- ask the reporter, internal note -----------------------------------------------------
     @r.callback_query(OfficerCb.filter(F.action.in_({OA.ASK, OA.NOTE})))
     async def text_start(callback: CallbackQuery, callback_data: OfficerCb, state: FSMContext,
-                         tr: Translator) -> None:
+                         officer: OfficerInfo, channel: Channel, tr: Translator, session: AsyncSession,
+                         clock: Clock) -> None:
+        await _may(callback_data, officer, channel, session, clock)
         asking = callback_data.action == OA.ASK
         await state.set_state(WorkFlow.question if asking else WorkFlow.note_text)
         await state.set_data({"report": callback_data.report})
@@ -219,7 +230,9 @@ def router() -> Router:
         async def act(data: dict) -> str:
             relayed = await ask_reporter(session, clock=clock, officer=officer, report_id=data["report"],
                                          question=message.text.strip())
-            return tr("❓ Sent to the reporter of {ticket}; their answer will come here.", ticket=relayed.ticket)
+            said = tr("❓ Sent to the reporter of {ticket}; their answer will come here.", ticket=relayed.ticket)
+            removed = removed_notice(tr, relayed.removed, to_officer=True)
+            return f"{said}\n{removed}" if removed else said
 
         await _finish(message, state, tr, act)
 
@@ -238,25 +251,18 @@ def router() -> Router:
 
     # --- duplicates -------------------------------------------------------------------------
     @r.callback_query(OfficerCb.filter(F.action == OA.MERGE))
-    async def merge(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
-                    officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
-                    clock: Clock) -> None:
-        report = await report_by_id(session, callback_data.report)
-        target = await report_by_id(session, report.near_report_id) if report and report.near_report_id else None
-        if target is None:
-            refuse(callback_answer, tr.plain("This button is no longer valid."))
-            return
-        try:
-            result = await mark_duplicate(session, clock=clock, region=region, officer=officer,
-                                          report_id=report.id, of_ticket=target.ticket)
-        except ActionRefused as exc:
-            refuse_action(callback_answer, tr, exc)
-            return
-        await callback.message.answer(tr("🔗 {ticket} merged into {other}.", ticket=result.ticket, other=target.ticket))
+    async def merge(callback: CallbackQuery, callback_data: OfficerCb, officer: OfficerInfo, channel: Channel,
+                    tr: Translator, region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
+        await _may(callback_data, officer, channel, session, clock)
+        result, other = await merge_into_nearby(session, clock=clock, region=region, officer=officer,
+                                                report_id=callback_data.report)
+        await callback.message.answer(tr("🔗 {ticket} merged into {other}.", ticket=result.ticket, other=other))
 
     @r.callback_query(OfficerCb.filter(F.action == OA.DUPLICATE))
     async def duplicate_start(callback: CallbackQuery, callback_data: OfficerCb, state: FSMContext,
-                              tr: Translator) -> None:
+                              officer: OfficerInfo, channel: Channel, tr: Translator, session: AsyncSession,
+                              clock: Clock) -> None:
+        await _may(callback_data, officer, channel, session, clock)
         await state.set_state(WorkFlow.duplicate_of)
         await state.set_data({"report": callback_data.report})
         await callback.message.answer(tr("Type the ticket of the report this one duplicates, e.g. "
@@ -280,41 +286,33 @@ def router() -> Router:
 
     # --- supervisors: reopen, reassign ------------------------------------------------------
     @r.callback_query(OfficerCb.filter(F.action == OA.REOPEN))
-    async def reopen_report(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
-                            officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
+    async def reopen_report(callback: CallbackQuery, callback_data: OfficerCb, officer: OfficerInfo,
+                            channel: Channel, tr: Translator, region: RegionConfig, session: AsyncSession,
                             clock: Clock) -> None:
-        try:
-            result = await reopen(session, clock=clock, region=region, officer=officer, report_id=callback_data.report)
-        except ActionRefused as exc:
-            refuse_action(callback_answer, tr, exc)
-            return
+        await _may(callback_data, officer, channel, session, clock)
+        result = await reopen(session, clock=clock, region=region, officer=officer, report_id=callback_data.report)
         await callback.message.answer(tr("🔁 {ticket} is back in the queue.", ticket=result.ticket))
 
     @r.callback_query(OfficerCb.filter(F.action == OA.REASSIGN))
-    async def reassign_start(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
-                             officer: OfficerInfo, tr: Translator, session: AsyncSession) -> None:
-        if not officer.supervises:
-            refuse(callback_answer, tr.plain("Only a supervisor can do that."))
-            return
-        people = [o for o in await officers_of(session, agency=officer.agency) if o.can_act]
+    async def reassign_start(callback: CallbackQuery, callback_data: OfficerCb, officer: OfficerInfo,
+                             channel: Channel, tr: Translator, session: AsyncSession, clock: Clock) -> None:
+        report = await _may(callback_data, officer, channel, session, clock)
+        people = [o for o in await officers_of(session, agency=report.agency) if may_hold(o, report.agency)]
         rows = [[btn(o.name, OA.REASSIGN_TO, callback_data.report, str(o.id))] for o in people[:30]]
         await callback.message.answer(tr("Assign to whom?"), reply_markup=InlineKeyboardMarkup(
             inline_keyboard=rows + [_cancel_row(tr, callback_data.report)]))
 
     @r.callback_query(OfficerCb.filter(F.action == OA.REASSIGN_TO))
     async def reassign_to(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
-                          officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
-                          clock: Clock) -> None:
+                          officer: OfficerInfo, channel: Channel, tr: Translator, region: RegionConfig,
+                          session: AsyncSession, clock: Clock) -> None:
+        await _may(callback_data, officer, channel, session, clock)
         to_officer = parse_id(callback_data.arg)
         if to_officer is None:
-            refuse(callback_answer, tr.plain("This button is no longer valid."))
+            callback_answer.text, callback_answer.show_alert = tr.plain("This button is no longer valid."), True
             return
-        try:
-            result = await reassign(session, clock=clock, region=region, officer=officer,
-                                    report_id=callback_data.report, to_officer_id=to_officer)
-        except ActionRefused as exc:
-            refuse_action(callback_answer, tr, exc)
-            return
+        result = await reassign(session, clock=clock, region=region, officer=officer,
+                                report_id=callback_data.report, to_officer_id=to_officer)
         await callback.message.edit_reply_markup(reply_markup=None)
         await callback.message.answer(tr("👤 {ticket} reassigned.", ticket=result.ticket))
 
@@ -333,15 +331,13 @@ def router() -> Router:
 
 async def _finish(message: Message, state: FSMContext, tr: Translator,
                   act: Callable[[dict], Awaitable[str]]) -> None:
-    """Ends the conversation and runs the service; the officer reads its result or its refusal."""
+    """Ends the conversation and runs the service; the officer reads its result or its refusal
+    (ActionRefused, answered by backoffice.middlewares.RefusalMiddleware)."""
     data = await state.get_data()
     await state.clear()
-    try:
-        text = await act(data)
-    except ActionRefused as exc:
-        await message.answer(tr.plain(exc.reason, **exc.args_))
-        return
-    await message.answer(text)
+    if not isinstance(data.get("report"), int):
+        raise ActionRefused("This button is no longer valid.")
+    await message.answer(await act(data))
 
 
 async def _ask_note(message: Message, state: FSMContext, tr: Translator, report_id: int) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.report_nav import leave_flow
 from core.clock import Clock
-from core.donations import DONATION_KIND_LABELS, DonationKind, PledgeDraft, submit_pledge
+from core.donations import DONATION_KIND_LABELS, DonationKind, PledgeDraft, TooManyPledges, may_pledge, submit_pledge
 from core.i18n import N_, Translator, all_translations
 from core.region import RegionConfig
 from core.reporters import ReporterInfo
@@ -57,7 +57,15 @@ def _cancel_row(tr: Translator) -> list[InlineKeyboardButton]:
     return [_btn(tr.plain("✖️ Cancel"), DA.CANCEL)]
 
 
-async def start_pledge(message: Message, state: FSMContext, tr: Translator) -> None:
+TOO_MANY_PLEDGES = N_("Thank you! You have already made as many donation offers today as we can take in one day. "
+                      "Dinas Sosial will contact you about them; you can offer more tomorrow.")
+
+
+async def start_pledge(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
+                       reporter: ReporterInfo, session: AsyncSession, clock: Clock) -> None:
+    if not await may_pledge(session, region=region, reporter_id=reporter.id, now=clock.now()):
+        await leave_flow(message, state, tr, tr(TOO_MANY_PLEDGES))
+        return
     await state.set_state(PledgeFlow.kind)
     await state.set_data({"pledge": PledgeDraft().model_dump(mode="json")})
     await message.answer(
@@ -153,7 +161,12 @@ def router() -> Router:
     async def send(callback: CallbackQuery, state: FSMContext, tr: Translator, region: RegionConfig,
                    reporter: ReporterInfo, session: AsyncSession, clock: Clock) -> None:
         pledge = await _pledge(state)
-        await submit_pledge(session, clock=clock, region=region, reporter_id=reporter.id, draft=pledge)
+        try:
+            await submit_pledge(session, clock=clock, region=region, reporter_id=reporter.id, draft=pledge)
+        except TooManyPledges:
+            # The offer stays in the conversation: "send" works again once a day has passed.
+            await callback.message.answer(tr(TOO_MANY_PLEDGES))
+            return
         await state.clear()
         await callback.message.edit_reply_markup(reply_markup=None)
 

@@ -20,7 +20,7 @@ from bot.flows.report_ui import (
 )
 from core.draft import AGE_GROUP_LABELS, PEOPLE_COUNT_LABELS, REPORTER_TYPE_LABELS, ReportDraft
 from core.i18n import Translator
-from core.menus import main_menu
+from bot.menus import main_menu
 from core.region import RegionConfig
 
 
@@ -104,7 +104,7 @@ async def leave_flow(message: Message, state: FSMContext, tr: Translator, text: 
 
 
 def menu_markup(tr: Translator) -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup.model_validate(main_menu(tr))
+    return main_menu(tr)
 
 
 def escape(text: str | None) -> str:

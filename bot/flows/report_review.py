@@ -22,6 +22,7 @@ from bot.flows.report_ui import (
     markup,
     save_draft,
 )
+from bot.notices import format_minutes
 from core.clock import Clock
 from core.draft import ReportDraft
 from core.i18n import Translator, all_translations
@@ -31,7 +32,6 @@ from core.report_submit import (
     RateLimited,
     ReporterBanned,
     check_rate_limit,
-    format_minutes,
     submit_report,
 )
 from core.reporters import ReporterInfo

@@ -14,14 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.flows.report_nav import escape, leave_flow, menu_markup
 from core.clock import Clock
 from core.i18n import N_, Translator
-from core.ids import DbId
+from core.ids import DbId, PageNo
 from core.lifecycle import STATE_LABELS, ReportState
 from core.my_reports import (
     PAGE_SIZE,
     NotYourReport,
     ReportClosed,
     TooManyPhotos,
+    TooMuchInfo,
     add_info,
+    info_room,
     add_photo,
     find_by_ticket,
     list_reports,
@@ -46,11 +48,18 @@ class MA(StrEnum):
     WITHDRAW_ASK = "wask"
     WITHDRAW_YES = "wyes"
     STOP = "stop"
+    HISTORY = "hist"
 
 
 class MyCb(CallbackData, prefix="m"):
     action: MA
     id: DbId = 0  # a report, or a page of the list
+    page: PageNo = 0  # a page of a report's history, counted back from the latest
+
+
+# A report's history is shown a page at a time, the latest first: a report with many additions
+# must still fit Telegram's 4,096 characters.
+HISTORY_PAGE = 8
 
 
 STATE_ICONS = {
@@ -58,6 +67,9 @@ STATE_ICONS = {
     ReportState.SELESAI: "✅", ReportState.DIALIHKAN: "🔀", ReportState.DITOLAK: "⛔",
     ReportState.DUPLIKAT: "🔗", ReportState.DITARIK: "↩️",
 }
+
+TOO_MUCH_INFO = N_("This report already holds as much added information as it can take; the officers have "
+                   "what you sent. If something new and urgent happens, please make a new report.")
 
 HISTORY_LABELS = {
     "submitted": N_("sent"),
@@ -76,6 +88,10 @@ HISTORY_LABELS = {
 
 def _btn(text: str, action: MA, id_: int = 0) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=MyCb(action=action, id=id_).pack())
+
+
+def _btn_page(text: str, report_id: int, page: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=MyCb(action=MA.HISTORY, id=report_id, page=page).pack())
 
 
 async def show_my_reports(message: Message, tr: Translator, region: RegionConfig, reporter: ReporterInfo,
@@ -109,7 +125,7 @@ def _category(region: RegionConfig, code: str, tr: Translator) -> str:
         return code
 
 
-def detail_text(tr: Translator, region: RegionConfig, detail) -> str:
+def detail_text(tr: Translator, region: RegionConfig, detail, page: int = 0) -> str:
     line = detail.line
     tz = region.tz
     state_label = tr.plain(STATE_LABELS.get(ReportState(line.state), line.state))
@@ -126,16 +142,33 @@ def detail_text(tr: Translator, region: RegionConfig, detail) -> str:
     if detail.open:
         lines.append(tr("<b>Response target:</b> {v}", v=detail.due_at.astimezone(tz).strftime("%d-%m-%Y %H:%M")))
     lines.append("")
-    lines.append(tr("<b>History</b>"))
-    for item in detail.history:
+    pages = _history_pages(detail)
+    page = min(page, pages - 1)
+    end = len(detail.history) - page * HISTORY_PAGE
+    shown = detail.history[max(0, end - HISTORY_PAGE):end]
+    lines.append(tr("<b>History</b>") if pages == 1 else
+                 tr("<b>History</b> (page {page} of {pages}, latest first)", page=page + 1, pages=pages))
+    for item in shown:
         when = item.at.astimezone(tz).strftime("%d-%m %H:%M")
         label = tr.plain(HISTORY_LABELS.get(item.action, item.action))
         lines.append(f"• {when} — {escape(label)}" + (f": <i>{escape(item.note[:200])}</i>" if item.note else ""))
     return "\n".join(lines)
 
 
-def detail_keyboard(tr: Translator, detail) -> InlineKeyboardMarkup:
+def _history_pages(detail) -> int:
+    return max(1, -(-len(detail.history) // HISTORY_PAGE))
+
+
+def detail_keyboard(tr: Translator, detail, page: int = 0) -> InlineKeyboardMarkup:
     rows = []
+    pages = _history_pages(detail)
+    nav = []
+    if page + 1 < pages:
+        nav.append(_btn_page(tr.plain("◀️ Earlier"), detail.line.id, page + 1))
+    if page > 0:
+        nav.append(_btn_page(tr.plain("Later ▶️"), detail.line.id, page - 1))
+    if nav:
+        rows.append(nav)
     if detail.open:
         rid = detail.line.id
         rows.append([_btn(tr.plain("➕ Add information"), MA.ADD_INFO, rid),
@@ -145,13 +178,15 @@ def detail_keyboard(tr: Translator, detail) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-async def _show_detail(message: Message, tr, region, reporter, session, report_id: int, edit: bool) -> bool:
+async def _show_detail(message: Message, tr, region, reporter, session, report_id: int, edit: bool,
+                       page: int = 0) -> bool:
     try:
         detail = await report_detail(session, reporter_id=reporter.id, report_id=report_id)
     except NotYourReport:
         await message.answer(tr("That report was not found among yours."))
         return False
-    text, markup = detail_text(tr, region, detail), detail_keyboard(tr, detail)
+    page = min(page, _history_pages(detail) - 1)
+    text, markup = detail_text(tr, region, detail, page), detail_keyboard(tr, detail, page)
     if edit:
         await message.edit_text(text, reply_markup=markup)
     else:
@@ -180,14 +215,16 @@ def router() -> Router:
                    reporter: ReporterInfo, session: AsyncSession) -> None:
         await show_my_reports(callback.message, tr, region, reporter, session, page=max(0, callback_data.id), edit=True)
 
-    @r.callback_query(MyCb.filter(F.action == MA.DETAIL))
+    @r.callback_query(MyCb.filter(F.action.in_({MA.DETAIL, MA.HISTORY})))
     async def detail(callback: CallbackQuery, callback_data: MyCb, tr: Translator, region: RegionConfig,
                      reporter: ReporterInfo, session: AsyncSession) -> None:
-        await _show_detail(callback.message, tr, region, reporter, session, callback_data.id, edit=True)
+        await _show_detail(callback.message, tr, region, reporter, session, callback_data.id, edit=True,
+                           page=callback_data.page)
 
     @r.callback_query(MyCb.filter(F.action.in_({MA.ADD_INFO, MA.ADD_PHOTO})))
     async def ask_addition(callback: CallbackQuery, callback_data: MyCb, callback_answer: CallbackAnswer,
-                           state: FSMContext, tr: Translator, reporter: ReporterInfo, session: AsyncSession) -> None:
+                           state: FSMContext, tr: Translator, region: RegionConfig, reporter: ReporterInfo,
+                           session: AsyncSession) -> None:
         try:
             detail = await report_detail(session, reporter_id=reporter.id, report_id=callback_data.id)
         except NotYourReport:
@@ -195,6 +232,11 @@ def router() -> Router:
             return
         if not detail.open:
             callback_answer.text, callback_answer.show_alert = tr.plain("This report is closed."), True
+            return
+        if callback_data.action == MA.ADD_INFO and not await info_room(
+                session, reporter_id=reporter.id, report_id=detail.line.id,
+                limit=region.limits.info_additions_per_report):
+            callback_answer.text, callback_answer.show_alert = tr.plain(TOO_MUCH_INFO), True
             return
         await state.set_state(MyReportsFlow.info if callback_data.action == MA.ADD_INFO else MyReportsFlow.photo)
         await state.update_data(target_report=detail.line.id)
@@ -224,9 +266,13 @@ def router() -> Router:
             return
         report_id = (await state.get_data()).get("target_report", 0)
         try:
-            ticket = await add_info(session, clock=clock, reporter_id=reporter.id, report_id=report_id, text=text)
+            ticket = await add_info(session, clock=clock, reporter_id=reporter.id, report_id=report_id, text=text,
+                                    limit=region.limits.info_additions_per_report)
         except (NotYourReport, ReportClosed):
             await leave_flow(message, state, tr, tr("This report is closed; nothing was added."))
+            return
+        except TooMuchInfo:
+            await leave_flow(message, state, tr, tr(TOO_MUCH_INFO))
             return
         await leave_flow(message, state, tr, tr("✅ Added to {ticket}. The officers will see it.", ticket=ticket))
 

@@ -15,7 +15,7 @@ from core.reporters import ReporterInfo
 
 
 class RateCb(CallbackData, prefix="rate"):
-    """Packs as "rate:<report>:<stars>", the form core.report_actions.rating_keyboard writes."""
+    """The stars under "was this handled well?" (bot.notices.rating_keyboard)."""
 
     report: DbId
     stars: int

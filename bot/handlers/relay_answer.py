@@ -14,13 +14,14 @@ from core.clock import Clock
 from core.i18n import Translator
 from core.ids import DbId
 from core.relay import answer_question, question_for_reporter
+from core.relay_filter import removed_notice
 from core.reporters import ReporterInfo
 
 ANSWER_MAX = 1000
 
 
 class AnswerCb(CallbackData, prefix="ans"):
-    """Packs as "ans:<question>", the form core.relay.answer_keyboard writes."""
+    """The "Answer" button under a relayed question (bot.notices)."""
 
     question: DbId
 
@@ -51,12 +52,14 @@ def router() -> Router:
             await message.answer(tr("Please type an answer of at most {n} characters.", n=ANSWER_MAX))
             return
         question_id = (await state.get_data()).get("question", 0)
-        ticket = await answer_question(session, clock=clock, reporter_id=reporter.id, question_id=question_id,
-                                       answer=text)
-        if ticket is None:
+        answered = await answer_question(session, clock=clock, reporter_id=reporter.id, question_id=question_id,
+                                         answer=text)
+        if answered is None:
             await leave_flow(message, state, tr, tr("This question is already answered."))
             return
-        await leave_flow(message, state, tr, tr("✅ Your answer about {ticket} is sent to the officer.", ticket=ticket))
+        said = tr("✅ Your answer about {ticket} is sent to the officer.", ticket=answered.ticket)
+        removed = removed_notice(tr, answered.removed, to_officer=False)
+        await leave_flow(message, state, tr, f"{said}\n{removed}" if removed else said)
 
     @r.message(AnswerFlow.text)
     async def not_text(message: Message, tr: Translator) -> None:

@@ -17,7 +17,7 @@ from bot.flows.report_review import start_report
 from bot.handlers.my_reports import show_my_reports, show_ticket
 from core.clock import Clock
 from core.i18n import LANGUAGES, Translator, all_translations, translator
-from core.menus import MENU_DONATE, MENU_HELP, MENU_MY_REPORTS, MENU_REPORT
+from bot.menus import MENU_DONATE, MENU_HELP, MENU_MY_REPORTS, MENU_REPORT
 from core.region import RegionConfig
 from core.reporters import ReporterInfo, request_deletion, set_language
 
@@ -107,7 +107,7 @@ def router() -> Router:
             await show_my_reports(message, tr, region, reporter, session)
             return
         if arg in ("sumbangan", "donasi", "donate"):
-            await start_pledge(message, state, tr)
+            await start_pledge(message, state, tr, region, reporter, session, clock)
             return
         await message.answer(welcome_text(tr, region), reply_markup=menu_markup(tr))
         await message.answer("🌐", reply_markup=language_keyboard())
@@ -176,8 +176,9 @@ def router() -> Router:
 
     @r.message(Command("sumbangan", "donasi", "donate"))
     @r.message(F.text.in_(all_translations(MENU_DONATE)))
-    async def donate(message: Message, state: FSMContext, tr: Translator) -> None:
-        await start_pledge(message, state, tr)
+    async def donate(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
+                     reporter: ReporterInfo, session: AsyncSession, clock: Clock) -> None:
+        await start_pledge(message, state, tr, region, reporter, session, clock)
 
     return r
 

@@ -12,7 +12,7 @@ made was accepted by the emulator (it validates HTML, lengths, callback_data byt
 are never left without an answer, and every button press is answered (no spinner left running);
 and nothing changed that the sender had no right to change: the other residents' reports, the
 reports in the officers' queue, the officers, no notice went to a resident, and the audit log gained
-only 'unregistered_access' rows.
+only refusals ('unregistered_access', 'access_refused'), at most one per sender and chat an hour.
 
 One app per test function (in a thread with its own event loop, shared by all examples). Few
 examples in the default run; `-m slow` runs many (LAPOR_BAD_INPUT_EXAMPLES, default 300).
@@ -20,6 +20,7 @@ examples in the default run; `-m slow` runs many (LAPOR_BAD_INPUT_EXAMPLES, defa
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 import logging
 import os
 import threading
@@ -416,9 +417,13 @@ def backoffice_changes(world: World):
                             f"(new: {sorted(set(after['reports']) - set(before['reports']))})")
         if after["officers"] != before["officers"]:
             problems.append(f"the officers changed: {before['officers']} -> {after['officers']}")
+        refusals = Counter()
         for event in new_audit:
-            if event.action != "unregistered_access":
+            if event.action not in ("unregistered_access", "access_refused"):
                 problems.append(f"audit gained {event.action!r} (report {event.report_id}, actor {event.actor_id})")
+            else:
+                refusals[(event.data.get("telegram_id"), event.data.get("chat_id"), event.at.replace(minute=0, second=0, microsecond=0))] += 1
+        problems += [f"{n} refusal rows in one hour for {key}" for key, n in refusals.items() if n > 1]
         if after["citizen_outbox"] != before["citizen_outbox"]:
             problems.append("a resident was sent a notice")
         return problems
