@@ -21,6 +21,7 @@ from core.refusals import record_refusal
 from core.report_access import ActionRefused
 
 INVITE_PREFIX = "/start "
+PRIVATE_ANSWERS = 3  # refusals answered per sender and hour in a private chat
 NOT_REGISTERED = N_("This bot is for registered officers of {region}. You are not registered; "
                     "ask your agency's admin for an invitation link.")
 
@@ -50,14 +51,16 @@ class OfficerMiddleware(BaseMiddleware):
             return await handler(event, data)  # an invite link being redeemed
         what = "button" if isinstance(event, CallbackQuery) else (getattr(event, "text", None) or
                                                                   getattr(event, "content_type", "?"))
-        first = await record_refusal(session, now=clock.now(), what=f"{channel.kind}:{what}"[:64],
+        count = await record_refusal(session, now=clock.now(), what=f"{channel.kind}:{what}"[:64],
                                      officer_id=officer.id if officer else None, telegram_id=user.id,
                                      chat_id=chat.id if chat else None)
         text = tr.plain(NOT_REGISTERED, region=region.region.name) if officer is None else tr.plain(ONLY_PRIVATE)
         if isinstance(event, CallbackQuery):
             await event.answer(text, show_alert=True)
-        elif isinstance(event, Message) and (private or (first and (event.text or "").startswith("/"))):
-            # In a group, a command gets one polite line an hour; other chatter gets nothing.
+        elif isinstance(event, Message) and count <= (PRIVATE_ANSWERS if private else 1) and \
+                (private or (event.text or "").startswith("/")):
+            # A few answers an hour in a private chat, one to a command in a group, then silence:
+            # a flood of strangers must not spend the send budget the officers' alerts need.
             await event.answer(text)
         return None
 

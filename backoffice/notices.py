@@ -73,7 +73,8 @@ class BackofficeRenderer:
             return None
         file = await self.citizen_bot.get_file(photos[index])
         data = await self.citizen_bot.download_file(file.file_path)
-        return SendPhoto(chat_id=recipient.chat_id, photo=BufferedInputFile(data.read(), filename=f"{report.ticket}.jpg"),
+        photo = BufferedInputFile(data.read(), filename=f"{report.ticket}.jpg")
+        return SendPhoto(chat_id=recipient.chat_id, photo=photo,
                          caption=f"{esc(report.ticket)} · {index + 1}/{len(photos)}")
 
     async def _summary(self, session: AsyncSession, delivery: Delivery, tr: Translator) -> TelegramMethod | None:

@@ -65,7 +65,8 @@ def receipt_text(region: RegionConfig, report: Report, tr: Translator) -> str:
 
 def rating_keyboard(report_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text="⭐" * n if n < 3 else f"{n}⭐", callback_data=RateCb(report=report_id, stars=n).pack())
+        InlineKeyboardButton(text="⭐" * n if n < 3 else f"{n}⭐",
+                             callback_data=RateCb(report=report_id, stars=n).pack())
         for n in range(1, 6)]])
 
 
@@ -95,7 +96,8 @@ class CitizenRenderer:
                 tr("🤝 <b>Thank you!</b> Your donation offer is recorded as <code>{ticket}</code>.",
                    ticket=pledge.ticket),
                 tr("{agency} will contact you to arrange it.", agency=region.agency(pledge.agency).name.get(tr.lang)),
-                tr("This bot never asks for money or bank transfers. Do not pay anyone who claims to be from this bot."),
+                tr("This bot never asks for money or bank transfers. "
+                   "Do not pay anyone who claims to be from this bot."),
             ]), main_menu(tr)
         if kind == Kind.QUESTION:
             question = await session.get(RelayQuestion, args["question"])

@@ -88,7 +88,8 @@ class AgencyConfig(Protocol):
     duty_chat_id: int | None
 
 
-def channel_of(agencies: Iterable[AgencyConfig], *, chat_id: int, chat_type: str | None, user_id: int | None) -> Channel:
+def channel_of(agencies: Iterable[AgencyConfig], *, chat_id: int, chat_type: str | None,
+               user_id: int | None) -> Channel:
     """The channel a request came through. A private chat counts only as the sender's own."""
     if chat_type == "private":
         return PRIVATE if user_id is not None and chat_id == user_id else Channel(ChannelKind.OTHER, chat_id=chat_id)

@@ -22,9 +22,10 @@ def _hour(now: datetime) -> datetime:
 async def record_refusal(
     session: AsyncSession, *, now: datetime, what: str, officer_id: int | None = None,
     telegram_id: int | None = None, chat_id: int | None = None,
-) -> bool:
-    """Counts the refusal and commits; True when it was the first of its hour (and audited).
-    Anything the session had pending is rolled back first: a refused request changes nothing."""
+) -> int:
+    """Counts the refusal and commits; returns how many this sender had in this chat this hour
+    (1: the first, which is audited). Anything the session had pending is rolled back first: a
+    refused request changes nothing."""
     if session.in_transaction():
         await session.rollback()
     hour, what = _hour(now), what[:64]
@@ -38,9 +39,11 @@ async def record_refusal(
             actor_id=officer_id if officer_id else telegram_id,
             action="access_refused" if officer_id else "unregistered_access",
             data={"what": what, "chat_id": chat_id, "telegram_id": telegram_id, "counted_in": "access_refusals"}))
+        count = 1
     else:
-        await session.execute(
+        count = (await session.execute(
             update(AccessRefusal).where(*(getattr(AccessRefusal, k) == v for k, v in key.items()))
-            .values(count=AccessRefusal.count + 1, last_what=what, last_at=now))
+            .values(count=AccessRefusal.count + 1, last_what=what, last_at=now)
+            .returning(AccessRefusal.count))).scalar_one()
     await session.commit()
-    return first
+    return count

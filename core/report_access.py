@@ -11,14 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.access import (
     ELSEWHERE,
     PRIVATE,
-    ChannelKind,
+    UNSEEN,
     Action,
     ActorFacts,
     Channel,
+    ChannelKind,
     Decision,
     Refusal,
     Role,
-    UNSEEN,
     Subject,
     decide,
 )

@@ -23,7 +23,7 @@ from core.officers import info as officer_info
 from core.outbox import PRIORITY_BULK
 from core.region import RegionConfig
 from core.report_access import ActionRefused, authorize, owner_name
-from db.models import AuditEvent, Officer, Report, ReportPhoto, Reporter
+from db.models import AuditEvent, Officer, Report, Reporter, ReportPhoto
 
 __all__ = ["ActionRefused", "ActionResult", "acknowledge", "start_handling", "close_report", "reject_report",
            "hand_over", "mark_duplicate", "merge_into_nearby", "reopen", "reassign", "rate_report",

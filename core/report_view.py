@@ -17,7 +17,7 @@ from core.access import PRIVATE, Action, ActorFacts, Channel
 from core.dispatch import nearby_for
 from core.region import RegionConfig
 from core.report_access import authorize, owner_name, subject_of
-from db.models import Report, ReportPhoto, Reporter
+from db.models import Report, Reporter, ReportPhoto
 
 
 @dataclass(frozen=True)

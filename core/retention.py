@@ -44,8 +44,8 @@ from db.models import (
     Outbox,
     RelayQuestion,
     Report,
-    ReportPhoto,
     Reporter,
+    ReportPhoto,
 )
 
 # Withdrawn reports have no closed_at; their last change is when they were taken back.

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from backoffice.handlers.queue import QueueCb
+from backoffice.handlers.summary import SubCb
 from backoffice.keyboards import OA, OfficerCb
+from core.summary import Period
 from db.models import AuditEvent, Report
 from tests.access_world import ACTORS, World, files_seen, make_world, seen_by
 
@@ -114,12 +117,18 @@ async def test_every_button_for_every_actor(tmp_path):
 
 COMMANDS = {
     # command: the actor kinds it answers with its content
-    "/antrian": {"holder", "same", "supervisor", "other", "other_boss", "auditor"},
-    "/tugas": {"holder", "same", "supervisor", "other", "other_boss"},
+    "/antrian": {"holder", "same", "area", "supervisor", "other", "other_boss", "auditor"},
+    "/tugas": {"holder", "same", "area", "supervisor", "other", "other_boss"},
     "/terlambat": {"supervisor", "other_boss", "auditor"},
     "/ringkasan minggu": {"supervisor", "other_boss", "auditor"},
     "/langganan": {"supervisor", "other_boss", "auditor"},
     "/bantuan": {"holder", "same", "area", "supervisor", "other", "other_boss", "auditor"},
+}
+# The buttons of those views: the queue's pages and filters, the subscription switches.
+BUTTON_VIEWS = {
+    # The queue filtered to new reports: the agency's one new report is on it for its readers.
+    QueueCb(state="baru").pack(): COMMANDS["/antrian"],
+    SubCb(period=Period.DAILY, on=False).pack(): COMMANDS["/langganan"],
 }
 # Who may read one Satpol PP report of Alpha with /lapor TICKET (as the matrix's VIEW).
 READERS = {"holder", "same", "supervisor", "auditor"}
@@ -147,6 +156,17 @@ async def test_every_command_for_every_actor(tmp_path):
                     problems.append(f"{kind} {command}: no answer")
                 if kind not in allowed and ("RAHASIA" in said or queued.ticket in said):
                     problems.append(f"{kind} {command}: refused, yet shown a report")
+            for data, allowed in BUTTON_VIEWS.items():
+                before = len(actor.user.callback_answers)
+                query = world.press(actor, data)
+                await h.settle()
+                refused = [t for t in actor.user.callback_answers[before:] if t]
+                if not query.answered:
+                    problems.append(f"{kind} pressing {data}: never answered")
+                if kind in allowed and refused:
+                    problems.append(f"{kind} pressing {data}: refused ({refused})")
+                if kind not in allowed and not refused:
+                    problems.append(f"{kind} pressing {data}: not refused")
             world.type(actor, f"/lapor {report.ticket}")
             await h.settle()
             seen = seen_by(h, actor.chat_id)

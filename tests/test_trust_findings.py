@@ -266,12 +266,15 @@ async def test_10_the_relay_passes_no_contact_either_way(h):
 # 11 -----------------------------------------------------------------------------------------------
 async def test_11_a_strangers_flood_is_one_audit_row_an_hour_with_a_count(h):
     stranger = Resident(h, h.emu.add_user(6601, first_name="Orang").with_bot(BACKOFFICE_TOKEN))
-    for i in range(25):
+    for i in range(30):
         stranger.user.send_text(f"/antrian {i}")
     await h.settle()
     assert await h.count(AuditEvent, AuditEvent.action == "unregistered_access") == 1
     counter = await h.scalar(select(AccessRefusal))
-    assert counter.count == 25 and counter.telegram_id == 6601
+    assert counter.count == 30 and counter.telegram_id == 6601
+    # Told politely a few times, then not again this hour: a flood spends none of the send
+    # budget the officers' alerts need.
+    assert len([m for m in stranger.user.messages if m.from_bot]) == 3
     h.clock.advance(hours=1)
     await stranger.say("/antrian")
     assert await h.count(AuditEvent, AuditEvent.action == "unregistered_access") == 2
