@@ -139,8 +139,9 @@ class BotRuntime:
     worker: OutboxWorker
 
     async def close(self) -> None:
-        await self.bot.session.close()
-        await self.sender.session.close()
+        # aiogram waits 0.25 s after closing each HTTP session (for TLS connections to wind down):
+        # closed together, a stop waits that once instead of once per session.
+        await asyncio.gather(self.bot.session.close(), self.sender.session.close())
         await self.dispatcher.storage.close()
 
 
@@ -422,7 +423,6 @@ class App:
             self.web_runner = None
 
     async def _close(self) -> None:
-        for runtime in self.runtimes:
-            await runtime.close()
+        await asyncio.gather(*(runtime.close() for runtime in self.runtimes))
         if self.engine is not None:
             await self.engine.dispose()
