@@ -11,7 +11,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -63,10 +63,11 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 RETENTION_CRON = "30 2 * * *"  # daily at 02:30 in the region's timezone, when nobody reports
 
 
-def make_bot(token: str, api_url: str | None, *, retry: bool, pacer: BotPacer | None = None) -> Bot:
+def make_bot(token: str, api_url: str | None, *, retry: bool, pacer: BotPacer | None = None,
+             sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
     if retry:
-        session.middleware(RetryMiddleware())
+        session.middleware(RetryMiddleware(sleep=sleep))
     if pacer is not None:
         # Registered after RetryMiddleware, so it runs inside it: each retry takes a token again.
         session.middleware(PacingMiddleware(pacer))
@@ -158,6 +159,9 @@ class App:
     # What the send budget counts in: Telegram's limits are in real seconds (tests judge them on
     # the emulator's clock, where a resident's think time passes in an instant).
     send_clock: Callable[[], float] = time.monotonic
+    # ...and how a wait for Telegram's limits is spent on that clock (the tests' emulator moves its
+    # own clock on instead of sleeping through a chat's second).
+    send_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     # bench/throughput.py swaps in a poller that keeps nothing, to price what durability costs.
     poller_class: type[InboxPoller] = InboxPoller
     scheduler: AsyncIOScheduler | None = None
@@ -188,8 +192,8 @@ class App:
     def _runtime(self, name: str, token: str, build, renderer=None, on_forbidden=None) -> BotRuntime:
         s = self.settings
         # One budget per bot: the replies `bot` sends and the outbox `sender` sends count alike.
-        pacer = BotPacer(rate=s.send_rate_per_second, clock=self.send_clock)
-        bot = make_bot(token, s.telegram_api_url, retry=True, pacer=pacer)
+        pacer = BotPacer(rate=s.send_rate_per_second, clock=self.send_clock, sleep=self.send_sleep)
+        bot = make_bot(token, s.telegram_api_url, retry=True, pacer=pacer, sleep=self.send_sleep)
         sender = make_bot(token, s.telegram_api_url, retry=False)
         worker = OutboxWorker(name=name, bot=sender, sessionmaker=self.sessionmaker, clock=self.clock, pacer=pacer,
                               renderer=renderer(bot) if renderer else None, on_forbidden=on_forbidden,

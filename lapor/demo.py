@@ -163,7 +163,9 @@ async def _start(region: RegionConfig, database_url: str | None, *, scripted: bo
     emu.add_bot(DEMO_BACKOFFICE_TOKEN, "lapor_pmks_petugas_demo_bot", "Petugas Lapor PMKS (demo)")
     settings = Settings(citizen_bot_token=DEMO_TOKEN, backoffice_bot_token=DEMO_BACKOFFICE_TOKEN,
                         database_url=database_url, telegram_api_url=emu.base_url, _env_file=None)
-    app = App(settings, region=region, poll_timeout=1)
+    # The script's waits for Telegram's limits pass on the emulator's clock, as its taps do.
+    timing = {"send_clock": emu.clock.monotonic, "send_sleep": emu.clock.sleep} if scripted else {}
+    app = App(settings, region=region, poll_timeout=1, **timing)
     await app.start()
     # One field officer of the agency that takes beggars' reports, covering the whole regency.
     agency = region.category("pengemis").primary if any(c.code == "pengemis" for c in region.categories) \

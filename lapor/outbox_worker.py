@@ -155,7 +155,7 @@ class OutboxWorker:
             interval = GROUP_INTERVAL if chat_id < 0 else self.per_chat_interval
             wait = interval - (self.pacer.clock() - last)
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self.pacer.sleep(wait)
         await self.pacer.take(BULK)
 
     async def _method(self, row: outbox.Claimed) -> TelegramMethod | None:

@@ -62,10 +62,13 @@ class BotPacer:
     """A token bucket (real time) with waiters served by priority, then arrival."""
 
     def __init__(self, rate: float = 30.0, burst: float = 15.0, *, reserve: int = 3,
-                 clock=time.monotonic) -> None:
+                 clock=time.monotonic, sleep=asyncio.sleep) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate, self.clock, self.reserve = rate, clock, reserve
+        # How a chat's turn is waited for, on `clock`'s time: asyncio.sleep for Telegram's wall
+        # clock; the tests' emulator passes time on its own clock instead of sleeping.
+        self.sleep = sleep
         self.full_rate, self.full_burst = rate, burst
         self.capacity = max(1.0 + reserve, burst)
         self.sharers = 1
@@ -189,7 +192,7 @@ class PacingMiddleware(BaseRequestMiddleware):
             # The chat's own limit first, then the bot's: a token is not held while waiting.
             wait = self.pacer.chat_turn(chat_id)
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self.pacer.sleep(wait)
         await self.pacer.take(INTERACTIVE)
         response = await make_request(bot, method)
         if isinstance(chat_id, int):

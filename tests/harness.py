@@ -92,7 +92,7 @@ class Harness:
 
     async def start(self) -> App:
         self.app = App(self.settings, clock=self.clock, region=self.region, poll_timeout=1, run_scheduler=False,
-                       webhook=self.webhook, send_clock=self.emu.clock.monotonic)
+                       webhook=self.webhook, send_clock=self.emu.clock.monotonic, send_sleep=self.virtual_sleep)
         await self.app.start()
         return self.app
 
@@ -140,6 +140,12 @@ class Harness:
         key = StorageKey(bot_id=runtime.bot.id, chat_id=r.user.id, user_id=r.user.id)
         storage = runtime.dispatcher.storage
         return await storage.get_state(key), await storage.get_data(key)
+
+    async def virtual_sleep(self, seconds: float) -> None:
+        """A wait for Telegram's limits (a chat's second, a 429's retry_after) passes on the
+        emulator's clock, which judges those limits, instead of in real time: the tests stay
+        exact and quick (an emulator on the wall clock, as the pacing tests use, really waits)."""
+        await self.emu.clock.sleep(seconds)
 
     async def settle(self, timeout: float = 30.0) -> None:
         """Until the bot has taken and handled every update and the outbox has nothing due."""

@@ -8,6 +8,7 @@ virtual time instead of sleeping.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Hashable
@@ -24,6 +25,9 @@ class MonotonicClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 class VirtualClock:
@@ -46,6 +50,13 @@ class VirtualClock:
         if seconds < 0:
             raise ValueError("a clock cannot go backwards")
         self._now += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        """A bot's wait for the emulator's limits, spent on this clock: it moves on at once.
+        Waits that overlap each move it on, so for the bot time only runs faster, and it can
+        never send faster than the limits allow."""
+        self.advance(max(0.0, seconds))
+        await asyncio.sleep(0)
 
 
 @dataclass
