@@ -65,6 +65,13 @@ class OfficerMiddleware(BaseMiddleware):
         return None
 
 
+def shown(callback: CallbackQuery) -> Message:
+    """The message the pressed button is on (lapor.middlewares.StaleButtonMiddleware answers a
+    press on a message the bot can no longer edit before any handler runs)."""
+    assert isinstance(callback.message, Message), "a stale button reached a handler"
+    return callback.message
+
+
 class RefusalMiddleware(BaseMiddleware):
     """Turns a refusal into the officer's answer, in one place: a press gets a short alert (and no
     re-rendered report), a typed message a reply. core.report_access recorded it already."""

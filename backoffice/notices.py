@@ -64,7 +64,7 @@ class BackofficeRenderer:
             return SendMessage(chat_id=recipient.chat_id, text=alert_text(view, self.region, tr),
                                reply_markup=alert_keyboard(tr, view))
         if delivery.kind == Kind.ALERT_LOCATION:
-            if report.latitude is None:
+            if report.latitude is None or report.longitude is None:
                 return None
             return SendLocation(chat_id=recipient.chat_id, latitude=report.latitude, longitude=report.longitude)
         photos = await photo_file_ids(session, report.id)
@@ -72,7 +72,9 @@ class BackofficeRenderer:
         if not isinstance(index, int) or not 0 <= index < len(photos):
             return None
         file = await self.citizen_bot.get_file(photos[index])
-        data = await self.citizen_bot.download_file(file.file_path)
+        data = await self.citizen_bot.download_file(file.file_path) if file.file_path else None
+        if data is None:  # Telegram gives no path for a file it no longer keeps
+            return None
         photo = BufferedInputFile(data.read(), filename=f"{report.ticket}.jpg")
         return SendPhoto(chat_id=recipient.chat_id, photo=photo,
                          caption=f"{esc(report.ticket)} · {index + 1}/{len(photos)}")
@@ -104,8 +106,8 @@ class BackofficeRenderer:
         if kind == Kind.OFFICER_UNREACHABLE:
             return tr("⚠️ {name} has blocked the officers' bot and no longer receives alerts.", name=args["name"])
         if kind == Kind.ANSWER:
-            question = await session.get(RelayQuestion, args["question"])
-            report = await session.get(Report, question.report_id)
+            question = await session.get_one(RelayQuestion, args["question"])
+            report = await session.get_one(Report, question.report_id)
             return tr("💬 The reporter of <b>{ticket}</b> answers:\n<i>{answer}</i>\n(your question: {question})",
                       ticket=report.ticket, answer=question.answer, question=question.question)
         assert report is not None

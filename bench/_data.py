@@ -30,9 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.lifecycle import OPEN_STATES
 from core.region import RegionConfig
-from db.pg_admin import drop_database, recreate_database
 from core.tickets import format_ticket
 from db.models import AuditEvent, DonationPledge, Officer, Report, Reporter
+from db.pg_admin import drop_database, recreate_database
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
@@ -100,7 +100,9 @@ def fmt_count(n: int) -> str:
 
 def table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+    def line(r):
+        cells = enumerate(zip(r, widths, strict=True))
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in cells)
     return "\n".join([line(header), "  ".join("-" * w for w in widths), *[line(r) for r in rows]])
 
 

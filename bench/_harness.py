@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -367,7 +368,7 @@ class BotProcess:
             await asyncio.wait_for(self.proc.wait(), timeout)
         except TimeoutError:
             await self.kill()
-            raise RuntimeError(f"the {self.kind} bot did not stop\n{self.stderr_tail()}")
+            raise RuntimeError(f"the {self.kind} bot did not stop\n{self.stderr_tail()}") from None
         self._stderr.close()
         lines = [x for x in out.decode().splitlines() if x.startswith("{")]
         self.result = json.loads(lines[-1]) if lines else {}
@@ -646,10 +647,8 @@ async def serve_bare(ns: argparse.Namespace) -> None:
     _end_profile(profiler, ns.profile)
     figures = {"handled": {"bare": handled}, **gc_meter.figures(), **_thread_cpu()}
     await dp.stop_polling()
-    try:
+    with contextlib.suppress(TimeoutError, asyncio.CancelledError):
         await asyncio.wait_for(polling, 10)
-    except (TimeoutError, asyncio.CancelledError):
-        pass
     await bot.session.close()
     print(json.dumps(figures), flush=True)
 

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import tempfile
 import time
@@ -240,10 +241,8 @@ async def run_scenario(sc: Scenario, *, target: DbTarget, officers: int, reports
             while not drained.is_set():
                 user.send_text("/tugas")
                 asked += 1
-                try:
-                    await asyncio.wait_for(drained.wait(), THINK)  # the officer's pause; ends with the drain
-                except TimeoutError:
-                    pass
+                with contextlib.suppress(TimeoutError):  # the officer's pause; ends with the drain
+                    await asyncio.wait_for(drained.wait(), THINK)
             return asked
 
         loops = [asyncio.ensure_future(staggered(i, resident_rounds(u))) for i, u in enumerate(people)]
@@ -290,7 +289,8 @@ async def run_scenario(sc: Scenario, *, target: DbTarget, officers: int, reports
     first_alert = watch.times[0] if watch.times else float("nan")
     return {
         "scenario": sc, "owed": owed, "delivered": len(watch.times), "complete": complete,
-        "drain": t_end - t_send, "drain_from_first": t_end - first_alert, "bo_sends": bo_sends, "lost": lost, "duplicated": dup,
+        "drain": t_end - t_send, "drain_from_first": t_end - first_alert, "bo_sends": bo_sends, "lost": lost,
+        "duplicated": dup,
         "r429_backoffice": emu.status_count(backoffice_id, 429), "r429_citizen": emu.status_count(citizen_id, 429),
         "citizen_429_chats": sorted({c.chat_id for c in emu.calls if c.bot_id == citizen_id and c.status == 429}),
         "backoffice_429_alerted": sum(1 for c in emu.calls if c.bot_id == backoffice_id and c.status == 429
@@ -320,8 +320,9 @@ def report(r: dict, officers: int, reports: int) -> None:
     print(f"      theoretical minimum {minimum:.1f} s ({owed} at 30/s; per chat {2 * reports} at 1/s = "
           f"{2 * reports - 1} s): drain / minimum = {r['drain'] / minimum:.3f} "
           f"({'within' if r['drain'] <= 1.1 * minimum else 'NOT within'} 10%); from the first alert "
-          f"{r['drain_from_first'] / minimum:.3f} ({'within' if r['drain_from_first'] <= 1.1 * minimum else 'NOT within'} "
-          f"10%); outbox floor at {sc.rate:g}/s = {floor:.1f} s ({floor / minimum:.2f} x minimum)")
+          f"{r['drain_from_first'] / minimum:.3f} "
+          f"({'within' if r['drain_from_first'] <= 1.1 * minimum else 'NOT within'} 10%); "
+          f"outbox floor at {sc.rate:g}/s = {floor:.1f} s ({floor / minimum:.2f} x minimum)")
     print(f"      429s: backoffice bot {r['r429_backoffice']} ({r['backoffice_429_alerted']} on alerts, the rest on "
           f"replies), citizen bot {r['r429_citizen']}; lost {r['lost']}, duplicated {r['duplicated']}; "
           f"backoffice outbox rows by status {r['outbox']}")
@@ -389,7 +390,7 @@ async def main(argv: list[str]) -> int:
     }
     print(f"{ns.officers} officers, {reports} reports -> {ns.alerts} backoffice messages owed "
           f"({2 * reports} per officer); {ns.residents} residents; calibration per step "
-          f"{dict(zip(('start', *(s.name for s in round_steps)), [calibration[0], *one]))}\n", flush=True)
+          f"{dict(zip(('start', *(s.name for s in round_steps)), [calibration[0], *one], strict=True))}\n", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
     results = []
     for database in databases:

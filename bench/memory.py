@@ -301,7 +301,8 @@ def summary(results: list[dict], args) -> str:
     header = ["storage", "fresh start", "baseline", f"{fmt_count(args.drafts)} drafts", "after restart",
               "per draft", "ratio", "cached", "stored per draft"]
     rows = []
-    mib = lambda kib: f"{kib / 1024:.1f} MiB"
+    def mib(kib):
+        return f"{kib / 1024:.1f} MiB"
     for r in results:
         base, loaded = r["baseline"]["VmRSS"], r["loaded"]["VmRSS"]
         per = (loaded - base) * 1024 / args.drafts

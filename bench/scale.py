@@ -47,7 +47,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import event, text
@@ -66,13 +66,13 @@ from bench._data import (
     recreate_pg_database,
     table,
 )
+from core.access import Role
 from core.escalation import escalate_due
 from core.i18n import translator
-from core.access import Role
 from core.officers import OfficerInfo
 from core.queue import find_ticket, open_reports, report_with_history
-from core.report_view import build_view
 from core.region import RegionConfig, load_region_config
+from core.report_view import build_view
 from core.summary import Period, compute, previous_window, render
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
@@ -179,7 +179,8 @@ async def explain(engine: AsyncEngine, fn: Callable[[], Awaitable[object]]) -> l
 async def database_size(engine: AsyncEngine, sqlite_path: Path | None) -> str:
     if sqlite_path is not None:
         wal = sqlite_path.with_name(sqlite_path.name + "-wal")
-        return f"{sqlite_path.stat().st_size / 2**20:.0f} MiB (+ WAL {wal.stat().st_size / 2**20 if wal.exists() else 0:.0f} MiB)"
+        wal_mib = wal.stat().st_size / 2**20 if wal.exists() else 0
+        return f"{sqlite_path.stat().st_size / 2**20:.0f} MiB (+ WAL {wal_mib:.0f} MiB)"
     else:
         async with engine.connect() as conn:
             total = (await conn.execute(text("select pg_database_size(current_database())"))).scalar_one()
@@ -238,7 +239,8 @@ async def run_one(kind: str, args, region: RegionConfig, now: datetime, sizes: l
 def report(run: dict, sizes: list[int]) -> str:
     results = run["results"]
     names = list(results[sizes[0]])
-    header = ["operation"] + [fmt_count(s) for s in sizes] + [f"{fmt_count(s)}/{fmt_count(sizes[0])}" for s in sizes[1:]]
+    header = ["operation", *(fmt_count(s) for s in sizes),
+              *(f"{fmt_count(s)}/{fmt_count(sizes[0])}" for s in sizes[1:])]
     rows = []
     for name in names:
         base = results[sizes[0]][name]
@@ -274,7 +276,7 @@ def main() -> None:
     if sizes != sorted(sizes) or len(set(sizes)) != len(sizes):
         parser.error("--sizes must be ascending")
     region = load_region_config(None)
-    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     t0 = time.perf_counter()
     runs = [asyncio.run(run_one(kind, args, region, now, sizes)) for kind in kinds]

@@ -130,7 +130,8 @@ async def run_once(kind: str, n: int, *, steps, counts, think: float, db_url: st
     if real:
         receipts = sum(1 for u in users if u.last_message and "Report received" in (u.last_message.text or ""))
     return {
-        "kind": kind, "n": n, "per_bot_limit": per_bot_limit, "wall": wall, "updates": updates, "updates_s": updates / wall,
+        "kind": kind, "n": n, "per_bot_limit": per_bot_limit, "wall": wall, "updates": updates,
+        "updates_s": updates / wall,
         "reports_s": (receipts if real else updates / len(steps)) / wall, "receipts": receipts,
         "first": first, "done": done, "errors": errors, "cpu": cpu, "child": figures,
         "r429": emu.status_count(bot_id, 429), "r400": emu.status_count(bot_id, 400),
@@ -153,7 +154,8 @@ def report(r: dict) -> None:
     print(f"      {cpu_line(r['cpu'])}")
     per_update = (r["cpu"]["bot_main_cpu"] + r["cpu"]["bot_other_cpu"]) * r["wall"] / max(1, r["updates"]) * 1000
     gc_ms = r["child"].get("gc_seconds", 0.0) * 1000 / max(1, r["updates"])
-    print(f"      bot CPU per update: {per_update:.2f} ms (main thread {r['cpu']['bot_main_cpu'] * r['wall'] / max(1, r['updates']) * 1000:.2f} ms), "
+    main_ms = r["cpu"]["bot_main_cpu"] * r["wall"] / max(1, r["updates"]) * 1000
+    print(f"      bot CPU per update: {per_update:.2f} ms (main thread {main_ms:.2f} ms), "
           f"of which garbage collection {gc_ms:.2f} ms ({r['child'].get('gc_collections')} collections by generation)")
     if r["errors"]:
         print(f"      !! {len(r['errors'])} residents did not finish; first: {r['errors'][0]}")
@@ -188,7 +190,7 @@ async def main(argv: list[str]) -> int:
     steps = report_steps()
     counts = await calibrate_real_flow(steps)
     print(f"calibration (one resident alone): {len(steps)} updates, bot calls per step "
-          f"{dict(zip((s.name for s in steps), counts))}")
+          f"{dict(zip((s.name for s in steps), counts, strict=True))}")
     print(f"emulator: Telegram limits on a VirtualClock following real time, think time {ns.think} virtual s "
           "per action; bot in a child process\n", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-tp-"))
@@ -224,7 +226,8 @@ async def main(argv: list[str]) -> int:
                 print(f"     against the bare bot answering presses as Telegram asks (answer + edit, 2 calls): "
                       f"{real['updates_s'] / answering['updates_s']:.3f}; that bot's own updates/s against the "
                       f"bare one's: {answering['updates_s'] / bare['updates_s']:.3f}")
-                print(f"     durability: real/no-durability updates/s = {real['updates_s'] / volatile['updates_s']:.3f}; "
+                print("     durability: real/no-durability updates/s = "
+                      f"{real['updates_s'] / volatile['updates_s']:.3f}; "
                       f"no-durability/bare = {volatile['updates_s'] / bare['updates_s']:.3f} (the flow itself)")
                 if bare["r429"]:
                     print(f"     the emulator's per-bot limit (30/s, bursts of 30) capped the bare bot: {bare['r429']} "
@@ -245,14 +248,15 @@ async def main(argv: list[str]) -> int:
     print("== summary (updates/s; ratio real/bare, target >= 0.5; 'free' = bare bot without the per-bot 30/s limit;"
           " 'answ.' = bare bot answering presses (answer + edit); 'volat.' = the real app with no durability,"
           " 'r/vol' = what durability leaves of its updates/s)")
-    print(f"  {'db':8} {'N':>5} {'bare':>8} {'free':>8} {'answ.':>8} {'real':>8} {'volat.':>8} {'ratio':>6} {'r/free':>6} "
-          f"{'r/answ':>6} {'r/vol':>6} "
+    print(f"  {'db':8} {'N':>5} {'bare':>8} {'free':>8} {'answ.':>8} {'real':>8} {'volat.':>8} {'ratio':>6} "
+          f"{'r/free':>6} {'r/answ':>6} {'r/vol':>6} "
           f"{'reports/s':>9} {'real p95':>9} {'bare p95':>9} {'emu CPU':>7}")
     from bench._harness import percentile
 
     for database, n, bare, free, answering, real, volatile, ratio, ratio_free in summary:
-        print(f"  {database:8} {n:>5} {bare['updates_s']:>8.1f} {free['updates_s']:>8.1f} {answering['updates_s']:>8.1f} "
-              f"{real['updates_s']:>8.1f} {volatile['updates_s']:>8.1f} {ratio:>6.3f} {ratio_free:>6.3f} "
+        print(f"  {database:8} {n:>5} {bare['updates_s']:>8.1f} {free['updates_s']:>8.1f} "
+              f"{answering['updates_s']:>8.1f} {real['updates_s']:>8.1f} {volatile['updates_s']:>8.1f} "
+              f"{ratio:>6.3f} {ratio_free:>6.3f} "
               f"{real['updates_s'] / answering['updates_s']:>6.3f} {real['updates_s'] / volatile['updates_s']:>6.3f} "
               f"{real['reports_s']:>9.2f} "
               f"{percentile(real['first'], 95) * 1000:>6.0f} ms {percentile(bare['first'], 95) * 1000:>6.0f} ms "

@@ -91,7 +91,7 @@ class CitizenRenderer:
         if kind == Kind.DATA_DELETED:
             return tr(DATA_DELETED), None
         if kind == Kind.PLEDGE_RECEIPT:
-            pledge = await session.get(DonationPledge, args["pledge"])
+            pledge = await session.get_one(DonationPledge, args["pledge"])
             return "\n".join([
                 tr("🤝 <b>Thank you!</b> Your donation offer is recorded as <code>{ticket}</code>.",
                    ticket=pledge.ticket),
@@ -100,8 +100,8 @@ class CitizenRenderer:
                    "Do not pay anyone who claims to be from this bot."),
             ]), main_menu(tr)
         if kind == Kind.QUESTION:
-            question = await session.get(RelayQuestion, args["question"])
-            report = await session.get(Report, question.report_id)
+            question = await session.get_one(RelayQuestion, args["question"])
+            report = await session.get_one(Report, question.report_id)
             return tr("❓ An officer asks about your report <code>{ticket}</code>:\n<i>{question}</i>",
                       ticket=report.ticket, question=question.question), \
                 InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
@@ -117,7 +117,7 @@ class CitizenRenderer:
 
     async def _changed(self, session: AsyncSession, report: Report, args: dict[str, Any], tr: Translator) -> str | None:
         try:
-            state = ReportState(args.get("state"))
+            state = ReportState(str(args.get("state")))
             agency = self.region.agency(args.get("agency") or report.agency)
         except (ValueError, KeyError):
             return None

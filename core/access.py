@@ -84,8 +84,10 @@ OTHER = Channel(ChannelKind.OTHER)
 
 
 class AgencyConfig(Protocol):
-    code: str
-    duty_chat_id: int | None
+    @property
+    def code(self) -> str: ...
+    @property
+    def duty_chat_id(self) -> int | None: ...
 
 
 def channel_of(agencies: Iterable[AgencyConfig], *, chat_id: int, chat_type: str | None,
@@ -102,12 +104,18 @@ def channel_of(agencies: Iterable[AgencyConfig], *, chat_id: int, chat_type: str
 class ActorFacts(Protocol):
     """An officer as loaded from the database (core.officers.OfficerInfo)."""
 
-    id: int
-    telegram_id: int | None
-    agency: str
-    role: Role
-    areas: tuple[str, ...]
-    active: bool
+    @property
+    def id(self) -> int: ...
+    @property
+    def telegram_id(self) -> int | None: ...
+    @property
+    def agency(self) -> str: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def areas(self) -> tuple[str, ...]: ...
+    @property
+    def active(self) -> bool: ...
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ async def summary_chart(session: AsyncSession, region: RegionConfig, win: Window
     for code in sorted(per_day):
         counts = [per_day[code][d] for d in days]
         bars.bar(range(len(days)), counts, bottom=bottom, label=region.category(code).label.get(lang))
-        bottom = [b + c for b, c in zip(bottom, counts)]
+        bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     step = max(1, len(days) // 10)
     bars.set_xticks(range(0, len(days), step), [d.strftime("%d-%m") for d in days[::step]], rotation=45)
     bars.set_title("Laporan per hari" if lang == "id" else "Reports per day")

@@ -1,7 +1,7 @@
 """Time as a dependency: services ask a clock, tests move it by hand instead of sleeping."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -12,14 +12,14 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class ManualClock:
     """A clock that only moves when told; starts at a fixed instant so tests are repeatable."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
+        self._now = start or datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
         if self._now.tzinfo is None:
             raise ValueError("ManualClock needs an aware datetime")
 

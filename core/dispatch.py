@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.lifecycle import OPEN_STATES
-from core.officers import officers_for_alert, supervisors_of
 from core.notices import Kind, to_duty_group, to_officer
+from core.officers import officers_for_alert, supervisors_of
 from core.outbox import PRIORITY_BULK
 from core.region import RegionConfig
 from db.models import Report
@@ -49,13 +49,15 @@ async def nearby_open_reports(session: AsyncSession, report: Report, *, metres: 
         Report.state.in_(list(OPEN_STATES)),
     )
     if report.latitude is not None and report.longitude is not None:
+        lat, lon = report.latitude, report.longitude
         dlat = metres / 111_000
         dlon = metres / (111_000 * max(0.1, math.cos(math.radians(report.latitude))))
         stmt = stmt.where(Report.latitude.between(report.latitude - dlat, report.latitude + dlat),
                           Report.longitude.between(report.longitude - dlon, report.longitude + dlon))
         rows = (await session.execute(stmt.order_by(Report.created_at.desc()).limit(50))).scalars()
         return [r for r in rows
-                if distance_m(report.latitude, report.longitude, r.latitude, r.longitude) <= metres]
+                if r.latitude is not None and r.longitude is not None
+                and distance_m(lat, lon, r.latitude, r.longitude) <= metres]
     if report.kecamatan is None:
         return []
     stmt = stmt.where(Report.kecamatan == report.kecamatan, Report.desa == report.desa)

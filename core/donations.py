@@ -87,7 +87,7 @@ async def submit_pledge(
     )
     session.add(pledge)
     await session.flush()
-    reporter = await session.get(Reporter, reporter_id)
+    reporter = await session.get_one(Reporter, reporter_id)
     to_reporter(session, reporter, Kind.PLEDGE_RECEIPT, now=now, priority=PRIORITY_INTERACTIVE, pledge=pledge.id)
     await session.commit()
     return PledgeResult(ticket, agency)

@@ -16,14 +16,14 @@ from core.notices import Kind, to_officer
 from core.officers import supervisors_of
 from core.outbox import PRIORITY_BULK
 from core.region import RegionConfig
-from db.dialect import upsert
+from db.dialect import rowcount, upsert
 from db.models import Escalation, Officer, Report
 
 
 async def _claim(session: AsyncSession, report_id: int, kind: str, now: datetime) -> bool:
     stmt = upsert(session)(Escalation).values(report_id=report_id, kind=kind, level=1, at=now)
     stmt = stmt.on_conflict_do_nothing(index_elements=[Escalation.report_id, Escalation.kind, Escalation.level])
-    return (await session.execute(stmt)).rowcount == 1
+    return rowcount(await session.execute(stmt)) == 1
 
 
 async def _not_yet_escalated(session: AsyncSession, kind: str, states, due, now: datetime) -> list[Report]:

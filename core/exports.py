@@ -54,7 +54,8 @@ async def handed_over_by(session: AsyncSession, agency: str, report_ids: list[in
         stmt = stmt.where(AuditEvent.report_id.in_(report_ids))
     last: dict[int, int] = {}
     for report_id, event_id in (await session.execute(stmt)).all():
-        last[report_id] = max(event_id, last.get(report_id, 0))
+        if report_id is not None:
+            last[report_id] = max(event_id, last.get(report_id, 0))
     return last
 
 
@@ -104,7 +105,7 @@ async def _rows(session: AsyncSession, region: RegionConfig, start: datetime, en
         events = (await session.execute(
             select(AuditEvent).where(AuditEvent.report_id.in_(list(by_id))).order_by(AuditEvent.id))).scalars()
         for e in events:
-            item = by_id[e.report_id]
+            item = by_id[e.report_id or 0]
             if item.until_event is not None and e.id > item.until_event:
                 continue
             history_rows.append([item.report.ticket, _local(e.at, region), e.actor_type, e.action,

@@ -7,7 +7,7 @@ msgids are English; `id` is the default language of every region.
 from __future__ import annotations
 
 import html
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ def N_(msgid: str) -> str:
     return msgid
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalogue(lang: str) -> dict[str, Any]:
     path = LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po"
     if not path.exists():
@@ -34,7 +34,7 @@ def _catalogue(lang: str) -> dict[str, Any]:
     for msg in catalog:
         if not msg.id or msg.fuzzy:
             continue
-        key = msg.id[0] if isinstance(msg.id, tuple) else msg.id
+        key = msg.id if isinstance(msg.id, str) else msg.id[0]
         if isinstance(msg.string, tuple):
             if all(msg.string):
                 out[key] = tuple(msg.string)
@@ -80,7 +80,7 @@ class Translator:
         return self.ngettext(singular, plural, n).format(n=n, **_escape(kwargs))
 
 
-@lru_cache(maxsize=None)
+@cache
 def translator(lang: str) -> Translator:
     return Translator(lang)
 

@@ -3,17 +3,17 @@ and a second delivery of the same update_id is recognised and dropped."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, case, delete, literal, or_, select, update
+from sqlalchemy import Table, bindparam, case, delete, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import dialect_name, upsert
+from db.dialect import dialect_name, rowcount, upsert
 from db.models import InboxUpdate
 
 # The two statements every update costs are built once, on the table rather than the ORM entity:
 # building and caching an ORM statement per update was a measurable share of the bot's CPU.
-_INBOX = InboxUpdate.__table__
+_INBOX = cast(Table, InboxUpdate.__table__)
 _SEEN = select(_INBOX.c.update_id).where(
     _INBOX.c.bot == bindparam("bot"), _INBOX.c.update_id.in_(bindparam("ids", expanding=True)))
 # A handled update keeps only its key (a redelivery is still recognised): what the resident wrote
@@ -23,7 +23,8 @@ _FINISH = (
     update(_INBOX)
     .where(_INBOX.c.bot == bindparam("b_bot"), _INBOX.c.update_id == bindparam("b_update_id"))
     .values(status=bindparam("b_status"), handled_at=bindparam("b_handled_at"), error=bindparam("b_error"),
-            payload=case((bindparam("b_error", type_=_INBOX.c.error.type).is_(None), literal({}, _INBOX.c.payload.type)),
+            payload=case((bindparam("b_error", type_=_INBOX.c.error.type).is_(None), literal({},
+                                                                                             _INBOX.c.payload.type)),
                          else_=_INBOX.c.payload))
 )
 
@@ -51,7 +52,8 @@ async def record(
     return [u["update_id"] for u in fresh]
 
 
-async def mark_handled(session: AsyncSession, *, bot: str, handled: list[tuple[int, str | None]], now: datetime) -> None:
+async def mark_handled(session: AsyncSession, *, bot: str, handled: list[tuple[int, str | None]],
+                       now: datetime) -> None:
     """Marks updates handled (done, or failed with the error), in the caller's transaction."""
     await session.execute(_FINISH, [
         {"b_bot": bot, "b_update_id": update_id, "b_status": "failed" if error else "done", "b_handled_at": now,
@@ -113,7 +115,7 @@ async def purge_handled(session: AsyncSession, *, older_than: datetime) -> int:
         delete(InboxUpdate).where(InboxUpdate.status != "pending", InboxUpdate.handled_at < older_than)
     )
     await session.commit()
-    return result.rowcount or 0
+    return rowcount(result) or 0
 
 
 REDELIVERY_WINDOW = timedelta(days=2)

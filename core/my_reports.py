@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.lifecycle import ReportState, is_open
-from db.models import Report, AuditEvent, ReportPhoto
+from db.models import AuditEvent, Report, ReportPhoto
 
 PAGE_SIZE = 5
 
@@ -74,7 +74,8 @@ def _line(r: Report) -> ReportLine:
 
 async def list_reports(session: AsyncSession, *, reporter_id: int, page: int = 0) -> tuple[list[ReportLine], int]:
     """Newest first, one page; returns the page and the total count."""
-    total = (await session.execute(select(func.count()).select_from(Report).where(Report.reporter_id == reporter_id))).scalar_one()
+    total = (await session.execute(
+        select(func.count()).select_from(Report).where(Report.reporter_id == reporter_id))).scalar_one()
     rows = (await session.execute(
         select(Report).where(Report.reporter_id == reporter_id)
         .order_by(Report.created_at.desc(), Report.id.desc())

@@ -157,8 +157,10 @@ async def _to_reporter(session: AsyncSession, kind: Kind, reporter_id: Any, chat
             return None
     elif kind == Kind.QUESTION:
         question = await session.get(RelayQuestion, args.get("question", 0))
-        report = await session.get(Report, question.report_id) if question is not None else None
-        if report is None or report.reporter_id != reporter.id or not question.question:
+        if question is None or not question.question:
+            return None
+        report = await session.get(Report, question.report_id)
+        if report is None or report.reporter_id != reporter.id:
             return None
     elif report is None or report.reporter_id != reporter.id:
         return None
@@ -187,9 +189,9 @@ async def _to_officer(session: AsyncSession, kind: Kind, officer_id: Any, chat_i
     if kind in OFFICER_REPORT_KINDS:
         if kind == Kind.ANSWER:
             question = await session.get(RelayQuestion, args.get("question", 0))
-            report = await session.get(Report, question.report_id) if question is not None else None
-            if report is None or not question.answer:
+            if question is None or not question.answer:
                 return None
+            report = await session.get(Report, question.report_id)
         if report is None or not access.decide(officer, await subject_of(session, report, officer), Action.RECEIVE):
             return None
         if kind == Kind.REMINDER and report.owner_id != officer.id:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import access
 from core.access import Role
 from core.region import RegionConfig
+from db.dialect import rowcount
 from db.models import AuditEvent, Officer, OfficerInvite
 
 __all__ = ["Role", "OfficerInfo", "OfficerError"]
@@ -132,7 +133,7 @@ async def redeem_invite(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount != 1:
+    if rowcount(taken) != 1:
         await session.rollback()
         return None
     invite = (await session.execute(select(OfficerInvite).where(OfficerInvite.code == code))).scalar_one()

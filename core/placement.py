@@ -207,7 +207,7 @@ class KecamatanPlacer:
     def distance_km(self, lat: float, lon: float) -> float | None:
         """Distance from the pin to the nearest kecamatan polygon (0 inside), None without boundaries."""
         lat, lon = _check_coords(lat, lon)
-        if self._tree is None:
+        if self._tree is None or self._geoms is None:
             return None
         pt = Point(lon * self._kx, lat * self._ky)
         idx = self._tree.nearest(pt)
@@ -230,7 +230,7 @@ class KecamatanPlacer:
         )
         if len(dists) == 0:
             return Placement(None, False)
-        order = sorted(zip(dists.tolist(), near.tolist()))
+        order = sorted(zip(dists.tolist(), near.tolist(), strict=True))
         best = order[0][1]
         return Placement(self._names[int(best)], True, approximate=True)
 

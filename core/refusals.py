@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import upsert
+from db.dialect import rowcount, upsert
 from db.models import AccessRefusal, AuditEvent
 
 
@@ -30,9 +30,9 @@ async def record_refusal(
         await session.rollback()
     hour, what = _hour(now), what[:64]
     key = {"telegram_id": telegram_id or 0, "chat_id": chat_id or 0, "hour": hour}
-    first = (await session.execute(
+    first = rowcount(await session.execute(
         upsert(session)(AccessRefusal).values(**key, officer_id=officer_id, count=1, last_what=what, last_at=now)
-        .on_conflict_do_nothing(index_elements=["telegram_id", "chat_id", "hour"]))).rowcount == 1
+        .on_conflict_do_nothing(index_elements=["telegram_id", "chat_id", "hour"]))) == 1
     if first:
         session.add(AuditEvent(
             report_id=None, at=now, actor_type="officer" if officer_id else "unknown",

@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Iterable
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -37,7 +38,7 @@ Lang = str  # "id" or "en"
 # Codes travel in Telegram callback data (64 bytes). 24, not 20: the domain's outcome code
 # "dipulangkan_daerah_asal" has 23 characters.
 CODE_MAX = 24
-CODE_RE = re.compile(r"^[a-z0-9_]{1,%d}$" % CODE_MAX)
+CODE_RE = re.compile(rf"^[a-z0-9_]{{1,{CODE_MAX}}}$")
 LANG_RE = re.compile(r"^[a-z]{2,3}$")
 PREFIX_RE = re.compile(r"^[A-Z]{2,5}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{1,19}$")

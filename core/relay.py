@@ -39,7 +39,7 @@ async def ask_reporter(session: AsyncSession, *, clock: Clock, officer: OfficerI
                        question: str) -> Relayed:
     now = clock.now()
     report = await authorize(session, actor=officer, report_id=report_id, action=Action.ASK_REPORTER, now=now)
-    reporter = await session.get(Reporter, report.reporter_id)
+    reporter = await session.get_one(Reporter, report.reporter_id)
     if reporter.unreachable or reporter.deleted_at is not None:
         raise ActionRefused(N_("The reporter can no longer be reached through the bot."))
     text, removed = scrub(question.strip()[:QUESTION_MAX])
@@ -58,7 +58,7 @@ async def question_for_reporter(session: AsyncSession, *, reporter_id: int, ques
     row = await session.get(RelayQuestion, question_id) if 0 < question_id < 2**63 else None
     if row is None or row.answer is not None or not row.question:
         return None
-    report = await session.get(Report, row.report_id)
+    report = await session.get_one(Report, row.report_id)
     return row if report is not None and report.reporter_id == reporter_id else None
 
 
@@ -86,7 +86,7 @@ async def answer_question(session: AsyncSession, *, clock: Clock, reporter_id: i
     now = clock.now()
     text, removed = scrub(answer.strip()[:QUESTION_MAX * 2])
     row.answer, row.answered_at = text, now
-    report = await session.get(Report, row.report_id)
+    report = await session.get_one(Report, row.report_id)
     session.add(AuditEvent(report_id=report.id, at=now, actor_type="reporter", actor_id=reporter_id,
                            action="question_answered", note=row.answer,
                            data={"question_id": row.id, "removed": [r.value for r in removed]}))

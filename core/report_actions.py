@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ from core.officers import info as officer_info
 from core.outbox import PRIORITY_BULK
 from core.region import RegionConfig
 from core.report_access import ActionRefused, authorize, owner_name
+from db.dialect import rowcount
 from db.models import AuditEvent, Officer, Report, Reporter, ReportPhoto
 
 __all__ = ["ActionRefused", "ActionResult", "acknowledge", "start_handling", "close_report", "reject_report",
@@ -40,7 +42,7 @@ class ActionResult:
 
 
 def _tell_reporter(session: AsyncSession, report: Report, reporter: Reporter, now: datetime, *,
-                   event: AuditEvent | None = None, **args: str) -> None:
+                   event: AuditEvent | None = None, **args: Any) -> None:
     """The reporter hears of the report's new state; the citizen bot words it when it sends it.
     A reason typed by the officer stays in the audit event, which the notice names."""
     extra = {"event": event.id} if event is not None and event.note else {}
@@ -72,7 +74,7 @@ async def acknowledge(session: AsyncSession, *, clock: Clock, region: RegionConf
                 updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         await session.rollback()
         # Someone else was quicker: the policy, asked again, says what the report is now.
         await authorize(session, actor=officer, report_id=report_id, action=Action.ACKNOWLEDGE, now=now,
@@ -82,7 +84,7 @@ async def acknowledge(session: AsyncSession, *, clock: Clock, region: RegionConf
     previous = report.state
     await session.refresh(report)
     _audit(session, report, officer, now, "acknowledged", previous, ReportState.DITERIMA)
-    reporter = await session.get(Reporter, report.reporter_id)
+    reporter = await session.get_one(Reporter, report.reporter_id)
     _tell_reporter(session, report, reporter, now)
     await session.commit()
     return ActionResult(report.id, report.ticket, report.state)
@@ -95,7 +97,7 @@ async def start_handling(session: AsyncSession, *, clock: Clock, region: RegionC
                              channel=channel)
     report.state, report.updated_at = ReportState.DITANGANI, now
     _audit(session, report, officer, now, "in_progress", ReportState.DITERIMA, ReportState.DITANGANI)
-    reporter = await session.get(Reporter, report.reporter_id)
+    reporter = await session.get_one(Reporter, report.reporter_id)
     _tell_reporter(session, report, reporter, now)
     await session.commit()
     return ActionResult(report.id, report.ticket, report.state)
@@ -145,7 +147,7 @@ async def close_report(session: AsyncSession, *, clock: Clock, region: RegionCon
     report.case_data = {**(report.case_data or {}), "from_outside": from_outside, **(breakdown or {})}
     _audit(session, report, officer, now, "closed", previous, ReportState.SELESAI, note,
            outcome=chosen.code, persons=persons, from_outside=from_outside)
-    reporter = await session.get(Reporter, report.reporter_id)
+    reporter = await session.get_one(Reporter, report.reporter_id)
     _tell_reporter(session, report, reporter, now, outcome=chosen.code)
     to_reporter(session, reporter, Kind.RATING_ASK, now=now, report_id=report.id)
     await session.commit()
@@ -160,7 +162,7 @@ async def reject_report(session: AsyncSession, *, clock: Clock, region: RegionCo
     report.state, report.closed_at, report.updated_at = ReportState.DITOLAK, now, now
     event = _audit(session, report, officer, now, "rejected", previous, ReportState.DITOLAK, reason)
     await session.flush()
-    reporter = await session.get(Reporter, report.reporter_id)
+    reporter = await session.get_one(Reporter, report.reporter_id)
     _tell_reporter(session, report, reporter, now, event=event)
     await session.commit()
     return ActionResult(report.id, report.ticket, report.state)
@@ -187,7 +189,7 @@ async def hand_over(session: AsyncSession, *, clock: Clock, region: RegionConfig
     report.response_due_at = now + timedelta(minutes=minutes)
     _audit(session, report, officer, now, "handed_over", previous, ReportState.DIALIHKAN, reason,
            from_agency=from_agency, to_agency=to_agency)
-    reporter = await session.get(Reporter, report.reporter_id)
+    reporter = await session.get_one(Reporter, report.reporter_id)
     _tell_reporter(session, report, reporter, now)
     await session.flush()
     photos = (await session.execute(select(func.count()).select_from(ReportPhoto)
@@ -229,9 +231,10 @@ async def mark_duplicate(session: AsyncSession, *, clock: Clock, region: RegionC
     if target.state not in ACKNOWLEDGEABLE | {ReportState.DITERIMA, ReportState.DITANGANI}:
         raise ActionRefused(N_("{ticket} is already {state}."), ticket=target.ticket, state=target.state)
     previous = report.state
-    report.state, report.duplicate_of_id, report.closed_at, report.updated_at = ReportState.DUPLIKAT, target.id, now, now
+    report.state, report.duplicate_of_id = ReportState.DUPLIKAT, target.id
+    report.closed_at = report.updated_at = now
     _audit(session, report, officer, now, "duplicate", previous, ReportState.DUPLIKAT, None, of=target.ticket)
-    reporter = await session.get(Reporter, report.reporter_id)
+    reporter = await session.get_one(Reporter, report.reporter_id)
     _tell_reporter(session, report, reporter, now, other=target.ticket)
     await session.commit()
     return ActionResult(report.id, report.ticket, report.state)
@@ -263,7 +266,7 @@ async def reopen(session: AsyncSession, *, clock: Clock, region: RegionConfig, o
     report.response_due_at = now + timedelta(
         minutes=category.urgent_response_minutes if report.urgent else category.response_minutes)
     _audit(session, report, officer, now, "reopened", previous, ReportState.BARU, note)
-    reporter = await session.get(Reporter, report.reporter_id)
+    reporter = await session.get_one(Reporter, report.reporter_id)
     _tell_reporter(session, report, reporter, now)
     await session.flush()
     await queue_alerts(session, region=region, report=report, now=now, photo_count=0)

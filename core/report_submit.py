@@ -17,7 +17,7 @@ from core.outbox import PRIORITY_INTERACTIVE
 from core.region import RegionConfig
 from core.routing import route
 from core.tickets import next_ticket
-from db.models import Report, AuditEvent, ReportPhoto, Reporter
+from db.models import AuditEvent, Report, Reporter, ReportPhoto
 
 
 class DraftIncomplete(Exception):
@@ -77,12 +77,13 @@ async def submit_report(
     missing = draft.missing()
     if missing:
         raise DraftIncomplete(missing)
-    reporter = await session.get(Reporter, reporter_id)
+    reporter = await session.get_one(Reporter, reporter_id)
     if reporter.banned:
         raise ReporterBanned()
     now = clock.now()
     await check_rate_limit(session, region=region, reporter_id=reporter_id, now=now)
 
+    assert draft.category is not None  # draft.missing() said so
     routing = route(region, draft.category, urgent=bool(draft.urgent))
     ticket = await next_ticket(session, region.region.ticket_prefix, now, region.tz)
     report = Report(

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +28,7 @@ def _info(r: Reporter, is_new: bool = False) -> ReporterInfo:
 
 
 # Read on every update of the citizen bot: built once, on the table (no ORM object to load).
-_REPORTERS = Reporter.__table__
+_REPORTERS = cast(Table, Reporter.__table__)
 _FIND = select(
     _REPORTERS.c.id, _REPORTERS.c.telegram_id, _REPORTERS.c.chat_id, _REPORTERS.c.language, _REPORTERS.c.banned,
     _REPORTERS.c.unreachable,
@@ -63,7 +64,7 @@ async def ensure_reporter(
 async def set_language(session: AsyncSession, *, reporter_id: int, language: str) -> str:
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}")
-    row = await session.get(Reporter, reporter_id)
+    row = await session.get_one(Reporter, reporter_id)
     row.language = language
     await session.commit()
     return language
@@ -71,7 +72,7 @@ async def set_language(session: AsyncSession, *, reporter_id: int, language: str
 
 async def request_deletion(session: AsyncSession, *, reporter_id: int, now: datetime) -> bool:
     """Records a deletion request (UU 27/2022); returns False if one is already pending."""
-    row = await session.get(Reporter, reporter_id)
+    row = await session.get_one(Reporter, reporter_id)
     if row.deletion_requested_at is not None:
         return False
     row.deletion_requested_at = now

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.lifecycle import CLOSED_STATES, OPEN_STATES
 from core.notices import Kind, to_chat
 from core.region import RegionConfig
-from db.dialect import dialect_name
+from db.dialect import dialect_name, rowcount
 from db.models import (
     AccessRefusal,
     AuditEvent,
@@ -85,19 +85,19 @@ async def erase_pledge_contacts(session: AsyncSession, *, region: RegionConfig, 
         update(DonationPledge).where(DonationPledge.created_at < cutoff, DonationPledge.contact.is_not(None))
         .values(contact=None).execution_options(synchronize_session=False))
     await session.commit()
-    return result.rowcount or 0
+    return rowcount(result) or 0
 
 
 async def purge_stale_drafts(session: AsyncSession, *, now: datetime) -> int:
     """Half-finished reports nobody touched for DRAFT_RETENTION (Redis: the same TTL, see lapor.app)."""
     result = await session.execute(delete(FsmRecord).where(FsmRecord.updated_at < now - DRAFT_RETENTION))
     await session.commit()
-    return result.rowcount or 0
+    return rowcount(result) or 0
 
 
 async def purge_media(session: AsyncSession, *, region: RegionConfig, now: datetime) -> int:
     cutoff = now - timedelta(days=region.privacy.media_retention_days)
-    ended = select(Report.id).where(Report.state.in_(CLOSED_STATES), _ENDED_AT < cutoff)
+    ended = select(Report.id).where(Report.state.in_(CLOSED_STATES), cutoff > _ENDED_AT)
     return await _purge_photos(session, ended, now)
 
 
@@ -110,7 +110,7 @@ async def _purge_photos(session: AsyncSession, report_ids, now: datetime) -> int
     )
     await _forget_event_photos(session, report_ids)
     await session.commit()
-    return result.rowcount or 0
+    return rowcount(result) or 0
 
 
 async def _forget_event_photos(session: AsyncSession, report_ids) -> None:
@@ -128,7 +128,7 @@ async def anonymise_old_reports(
     while True:  # in batches: short transactions, whatever the backlog of a first run
         ids = list((await session.execute(
             select(Report.id)
-            .where(Report.state.in_(CLOSED_STATES), Report.anonymised_at.is_(None), _ENDED_AT < cutoff)
+            .where(Report.state.in_(CLOSED_STATES), Report.anonymised_at.is_(None), cutoff > _ENDED_AT)
             .order_by(Report.id).limit(batch)
         )).scalars())
         if not ids:

@@ -16,7 +16,7 @@ import html
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from sqlalchemy import and_, func, select
@@ -63,8 +63,8 @@ def window(region: RegionConfig, period: Period, day: date) -> Window:
         first = day.replace(day=1)
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     tz = region.tz
-    start = datetime.combine(first, time.min, tzinfo=tz).astimezone(timezone.utc)
-    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz).astimezone(timezone.utc)
+    start = datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
     return Window(period, first, last, start, end)
 
 
@@ -145,10 +145,10 @@ async def compute(session: AsyncSession, region: RegionConfig, win: Window, scop
                *mine))).all()
     informed: Counter = Counter()
     if not scope.region_wide:
-        for category, agencies in (await session.execute(
+        for category, told in (await session.execute(
                 select(Report.category, Report.informed_agencies)
                 .where(in_period, Report.agency != scope.agency))).all():
-            if scope.agency in (agencies or ()):
+            if scope.agency in (told or ()):
                 informed[category] += 1
 
     agencies: dict[str, AgencyFigures] = defaultdict(AgencyFigures)
@@ -168,6 +168,7 @@ async def compute(session: AsyncSession, region: RegionConfig, win: Window, scop
         elif kecamatan:
             places[f"Kec. {kecamatan}" + (f", {desa}" if desa else "")] += 1
     for agency, created, acked in acknowledged:
+        assert acked is not None  # selected by its range
         minutes = (acked - created).total_seconds() / 60
         for figures in (agencies[agency], total):
             figures.acknowledged += 1
@@ -176,6 +177,7 @@ async def compute(session: AsyncSession, region: RegionConfig, win: Window, scop
     persons: Counter = Counter()
     ratings: list[int] = []
     for agency, created, closed_at, outcome, persons_count, rating in closed:
+        assert closed_at is not None  # selected by its range
         minutes = (closed_at - created).total_seconds() / 60
         for figures in (agencies[agency], total):
             figures.closed += 1
@@ -221,7 +223,7 @@ def render(summary: Summary, region: RegionConfig, tr: Translator, *, late: bool
     t = summary.total
     head = [
         tr("📊 <b>{kind} summary, {region}</b>: {span}", kind=names[win.period], span=span,
-           region=region.region.name if summary.scope.region_wide else
+           region=region.region.name if summary.scope.agency is None else
            f"{region.agency(summary.scope.agency).short.get(tr.lang)}, {region.region.name}"),
     ]
     if late:

@@ -19,7 +19,7 @@ from core.officers import OfficerInfo, info
 from core.outbox import PRIORITY_BULK
 from core.region import RegionConfig
 from core.summary import Period, Window, previous_window
-from db.dialect import upsert
+from db.dialect import rowcount, upsert
 from db.models import Officer, SummarySend, SummarySubscription
 
 # Weekly and monthly summaries come with the chart and the workbook of the period.
@@ -64,7 +64,7 @@ async def send_summaries(session: AsyncSession, *, region: RegionConfig, period:
         claimed = await session.execute(
             upsert(session)(SummarySend).values(period_key=win.key, officer_id=officer.id, sent_at=now, late=late)
             .on_conflict_do_nothing(index_elements=[SummarySend.period_key, SummarySend.officer_id]))
-        if claimed.rowcount != 1:
+        if rowcount(claimed) != 1:
             continue
         to_officer(session, officer, Kind.SUMMARY, now=now, priority=PRIORITY_BULK, period=win.period.value,
                    first_day=win.first_day.isoformat(), late=late)

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import TicketCounter
 from db.dialect import upsert
+from db.models import TicketCounter
 
 TICKET_RE = re.compile(r"^([A-Z]{2,5})-(\d{4})-(\d{4,})$")
 

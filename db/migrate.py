@@ -44,12 +44,15 @@ async def downgrade(url: str, revision: str) -> None:
 
 
 async def current_revision(url: str) -> str | None:
-    return await _run(url, lambda _cfg, c: MigrationContext.configure(c).get_current_revision())
+    revision = await _run(url, lambda _cfg, c: MigrationContext.configure(c).get_current_revision())
+    return revision if isinstance(revision, str) else None
 
 
 def head_revision() -> str:
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    return script.get_current_head()
+    head = script.get_current_head()
+    assert head is not None, "no migrations"
+    return head
 
 
 def all_revisions() -> list[str]:

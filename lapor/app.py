@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from aiogram import BaseMiddleware, Bot, Dispatcher, Router
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -27,6 +25,8 @@ from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import backoffice.app as backoffice
@@ -35,21 +35,21 @@ from backoffice.middlewares import OfficerMiddleware
 from backoffice.notices import BackofficeRenderer
 from bot.middlewares import ReporterMiddleware
 from bot.notices import CitizenRenderer
-from core.clock import Clock, SystemClock
 from core import instances
+from core.clock import Clock, SystemClock
 from core.escalation import escalate_due
+from core.i18n import LANGUAGES, translator
+from core.officers import mark_officer_unreachable
+from core.region import RegionConfig, load_region_config
+from core.reporters import mark_unreachable
 from core.retention import DRAFT_RETENTION, RetentionResult, run_retention
 from core.summary import Period
 from core.summary_sends import catch_up, send_summaries
-from core.officers import mark_officer_unreachable
-from core.reporters import mark_unreachable
-from core.i18n import LANGUAGES, translator
-from core.region import RegionConfig, load_region_config
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
 from lapor.fsm_storage import SqlStorage
 from lapor.inline_filters import inline_sync_filters
-from lapor.middlewares import DbSessionMiddleware
+from lapor.middlewares import DbSessionMiddleware, StaleButtonMiddleware
 from lapor.outbox_worker import OutboxWorker
 from lapor.pacing import BotPacer, PacingMiddleware
 from lapor.polling import InboxPoller
@@ -93,7 +93,7 @@ async def forget_conversations(storages: list[BaseStorage], bot_ids: list[int], 
     """What retention deleted from the database goes from every storage too: a SqlStorage's
     cache, or Redis (a deleted resident's draft must not come back from either)."""
     for chat_id in chats:
-        for storage, bot_id in zip(storages, bot_ids):
+        for storage, bot_id in zip(storages, bot_ids, strict=True):
             key = StorageKey(bot_id=bot_id, chat_id=chat_id, user_id=chat_id)
             if isinstance(storage, SqlStorage):
                 storage.forget(key)
@@ -113,6 +113,7 @@ def build_dispatcher(
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after=on_update_done))
     dp.message.outer_middleware(who)
     dp.callback_query.outer_middleware(who)
+    dp.callback_query.outer_middleware(StaleButtonMiddleware())
     # Every button press is answered (the spinner stops) even when a handler shows no toast.
     dp.callback_query.middleware(CallbackAnswerMiddleware())
     dp.include_router(router)
@@ -172,7 +173,8 @@ class App:
     backoffice: BotRuntime | None = None
     web_runner: web.AppRunner | None = None
     # Names this process among the deployment's instances (core.instances).
-    instance_id: str = field(default_factory=lambda: f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+    instance_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -323,7 +325,7 @@ class App:
             try:
                 await asyncio.wait_for(self._stop.wait(), instances.HEARTBEAT.total_seconds())
                 break
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await self.share_send_budget()
         try:  # a clean stop hands this instance's share back at once; a crash, after instances.TTL
             async with self.sessionmaker() as session:

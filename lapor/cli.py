@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
+from datetime import UTC
 
 from pydantic import ValidationError
 
@@ -147,13 +148,13 @@ def cmd_officer(args: argparse.Namespace) -> int:
 
 
 async def _audit_export(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from core.audit_export import export_csv
     from db.engine import create_engine, create_sessionmaker
 
     def day(text: str | None):
-        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc) if text else None
+        return datetime.fromisoformat(text).replace(tzinfo=UTC) if text else None
 
     engine = create_engine(settings.database_url)
     try:
@@ -176,13 +177,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
 async def _summary(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date
 
+    from core.clock import SystemClock
     from core.i18n import translator
     from core.summary import Period, compute, render, window
+    from core.summary_sends import send_summaries
     from db import migrate
     from db.engine import create_engine, create_sessionmaker
-
-    from core.clock import SystemClock
-    from core.summary_sends import send_summaries
 
     region = load_region_config(settings.region_config)
     await migrate.upgrade(settings.database_url)

@@ -11,13 +11,14 @@ import shlex
 import tempfile
 from pathlib import Path
 
+from sqlalchemy import func, select
+
+from core.officers import add_officer, find_officer
 from core.region import RegionConfig
 from db.models import InboxUpdate, Outbox
 from lapor.app import App
 from lapor.emulator import BotAPIEmulator, EmulatedUser, VirtualClock
 from lapor.settings import Settings
-from core.officers import add_officer, find_officer
-from sqlalchemy import func, select
 
 DEMO_TOKEN = "100000:DEMO-CITIZEN-BOT"
 DEMO_BACKOFFICE_TOKEN = "200000:DEMO-BACKOFFICE-BOT"

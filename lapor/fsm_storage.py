@@ -18,20 +18,19 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock
 from db.dialect import dialect_name, upsert
 from db.models import FsmRecord
 
-
 Held = dict[str, tuple[str | None, dict[str, Any]]]
-_FSM = FsmRecord.__table__
+_FSM = cast(Table, FsmRecord.__table__)
 _LOAD = select(_FSM.c.state, _FSM.c.data).where(_FSM.c.key == bindparam("key"))
 # The writes of the update this task is handling (None outside an update: write through).
 _held: ContextVar[Held | None] = ContextVar("fsm_held_writes", default=None)
@@ -49,7 +48,8 @@ def held_writes() -> Iterator[Held]:
 
 
 def _key(key: StorageKey) -> str:
-    return f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.thread_id or 0}:{key.business_connection_id or ''}:{key.destiny}"
+    return (f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.thread_id or 0}:"
+            f"{key.business_connection_id or ''}:{key.destiny}")
 
 
 class SqlStorage(BaseStorage):

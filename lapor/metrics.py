@@ -82,7 +82,8 @@ class AppCollector:
         yield refused
 
         snap = self.snapshot
-        reports = GaugeMetricFamily("lapor_reports", "Reports by agency and life-cycle state", labels=["agency", "state"])
+        reports = GaugeMetricFamily("lapor_reports", "Reports by agency and life-cycle state",
+                                    labels=["agency", "state"])
         for agency, state, count in snap.reports:
             reports.add_metric([agency, state], count)
         backlog = GaugeMetricFamily("lapor_outbox_backlog", "Messages waiting in the outbox", labels=["bot"])

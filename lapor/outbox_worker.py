@@ -9,12 +9,13 @@ under Telegram's messages-per-second limit. 429 reschedules the chat after retry
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -101,10 +102,8 @@ class OutboxWorker:
 
     @staticmethod
     async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), seconds)
-        except asyncio.TimeoutError:
-            pass
 
     async def _idle_timeout(self) -> float:
         async with self.sessionmaker() as session:

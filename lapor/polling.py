@@ -11,6 +11,7 @@ conversation state); different chats run concurrently.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,8 +24,8 @@ from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import inbox
-from lapor.fsm_storage import Held, SqlStorage, held_writes
 from core.clock import Clock
+from lapor.fsm_storage import Held, SqlStorage, held_writes
 
 log = logging.getLogger(__name__)
 
@@ -139,10 +140,8 @@ class InboxPoller:
                     # Anything else (an answer that does not parse, say) must not end the receiver
                     # for good: the bot would go silent with nothing in the log.
                     log.exception("getUpdates failed unexpectedly; retrying in %.0fs", delay)
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=delay)
-                except asyncio.TimeoutError:
-                    pass
                 continue
             failures = 0
             if not updates:
@@ -194,10 +193,8 @@ class InboxPoller:
                 await self.recover()
             except Exception:  # the database may be briefly away; the next round tries again
                 log.exception("%s: inbox recovery failed", self.name)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=every)
-            except asyncio.TimeoutError:
-                pass
 
     async def purge(self) -> None:
         async with self.sessionmaker() as session:
@@ -238,7 +235,7 @@ class InboxPoller:
         await self._finish(_Finished(update.update_id, error, writes))
         self.handled += 1
 
-    async def _finish(self, item: "_Finished") -> None:
+    async def _finish(self, item: _Finished) -> None:
         """Marks the update handled and writes the conversation's new state (see
         lapor.fsm_storage), in one transaction: a group commit with the other updates that finish
         meanwhile. Returns once that transaction is committed, so the chat's next update (which
@@ -274,7 +271,7 @@ class InboxPoller:
                     item.done.cancel()
             self._finishing = []
 
-    async def _write_batch(self, batch: list["_Finished"]) -> None:
+    async def _write_batch(self, batch: list[_Finished]) -> None:
         storage = self.dispatcher.storage
         sql = isinstance(storage, SqlStorage)
         writes: Held = {}

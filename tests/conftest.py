@@ -38,7 +38,7 @@ async def stop_or_explain(app, timeout: float = 60.0) -> None:
 
     try:
         await asyncio.wait_for(app.stop(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         out = io.StringIO()
         for task in asyncio.all_tasks():
             task.print_stack(file=out)

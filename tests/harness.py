@@ -54,10 +54,10 @@ def database_url_for(tmp_path: Path) -> str:
 
 
 def _create_database(url, name: str) -> None:
-    from db.pg_admin import recreate_database
-
     # Called from sync and async fixtures alike: run on a private loop in a thread.
     import concurrent.futures
+
+    from db.pg_admin import recreate_database
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, recreate_database(url, name)).result()
@@ -105,7 +105,7 @@ class Harness:
         return await self.start()
 
     async def officer(self, user_id: int, name: str, agency: str = "satpolpp", role: str = "officer",
-                      areas: list[str] | None = None, language: str = "en") -> "Resident":
+                      areas: list[str] | None = None, language: str = "en") -> Resident:
         """Registers an officer (as `lapor officer add` does) and returns them on the backoffice bot."""
         from core.officers import add_officer
 
@@ -117,7 +117,7 @@ class Harness:
         await officer.say("/start")  # opens the private chat, as an officer does once
         return officer
 
-    def resident(self, user_id: int = 5001, name: str = "Siti", language_code: str = "id") -> "Resident":
+    def resident(self, user_id: int = 5001, name: str = "Siti", language_code: str = "id") -> Resident:
         return Resident(self, self.emu.add_user(user_id, first_name=name, language_code=language_code))
 
     async def scalar(self, stmt):
@@ -131,7 +131,7 @@ class Harness:
     async def count(self, model, *where) -> int:
         return await self.scalar(select(func.count()).select_from(model).where(*where))
 
-    async def conversation(self, r: "Resident") -> tuple[str | None, dict]:
+    async def conversation(self, r: Resident) -> tuple[str | None, dict]:
         """A resident's conversation state and data (the draft), from whichever storage the app
         uses: the database, or Redis."""
         from aiogram.fsm.storage.base import StorageKey
@@ -168,7 +168,7 @@ class Resident:
     def __init__(self, h: Harness, user: EmulatedUser) -> None:
         self.h, self.user = h, user
 
-    async def _after(self) -> "EmulatorMessage":
+    async def _after(self) -> EmulatorMessage:
         await self.h.settle()
         return self.user.last_message
 

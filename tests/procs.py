@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Settings the app reads from the environment: a test gives its own, never the developer's.
 APP_ENV_VARS = ("CITIZEN_BOT_TOKEN", "BACKOFFICE_BOT_TOKEN", "DATABASE_URL", "REGION_CONFIG", "TELEGRAM_API_URL",
-                "REDIS_URL", "REDIS_PREFIX", "POLLING_TIMEOUT", "SEND_RATE_PER_SECOND", "OUTBOX_RATE_PER_SECOND", "LOG_LEVEL")
+                "REDIS_URL", "REDIS_PREFIX", "POLLING_TIMEOUT", "SEND_RATE_PER_SECOND", "OUTBOX_RATE_PER_SECOND",
+                "LOG_LEVEL")
 
 
 def app_env(overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
@@ -83,13 +84,10 @@ class AppProcess:
             log.write(f"\n=== start {self.starts} ===\n".encode())
             self._log_offset = log.tell()
         command = [self.python, "-m", "lapor.cli", *self.args, *extra_args]
-        log = open(self.log_path, "ab")
-        try:
+        with open(self.log_path, "ab") as log:  # closed here: the child holds its own descriptor
             self.proc = subprocess.Popen(command, cwd=self.cwd, env=app_env({**self.env_overrides, **(env or {})}),
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
-        finally:
-            log.close()  # the child holds its own descriptor
         self.started_at = time.monotonic()
         return self
 
@@ -124,7 +122,8 @@ class AppProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-                raise ProcessFailed(f"{self.name} did not stop within {timeout} s of SIGTERM\n{self.describe()}")
+                raise ProcessFailed(
+                    f"{self.name} did not stop within {timeout} s of SIGTERM\n{self.describe()}") from None
         return self.proc.returncode
 
     async def stop(self, timeout: float = 20.0) -> int:

@@ -4,7 +4,7 @@ kecamatan, a duty group as an audience, a private chat that is not the sender's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -134,7 +134,7 @@ def test_scopes():
 
 
 def test_late_means_the_same_everywhere():
-    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
     past, future = now - timedelta(hours=1), now + timedelta(hours=1)
     assert is_overdue(ReportState.BARU, past, None, now)
     # Acknowledged in time, but past its close target: late (the queue used to miss these).

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,12 +111,12 @@ def test_audit_export_writes_csv(tmp_path):
 
 async def test_audit_export_period_is_a_bounded_range(db):
     import io
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from core.audit_export import export_csv
     from db.models import AuditEvent
 
-    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
     async with db() as session:
         session.add_all([AuditEvent(at=start + timedelta(days=d), actor_type="system", action=f"day{d}", data={})
                          for d in range(10)])

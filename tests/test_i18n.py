@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 import textwrap
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog, Message
 
-from core.i18n import LANGUAGES, Translator, all_translations
 from bot.menus import main_menu
+from core.i18n import LANGUAGES, Translator, all_translations
 from lapor import i18n_tools
 
 FIX = (
@@ -29,12 +29,12 @@ PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)\b[^<>]*>")
 
 
-@lru_cache(maxsize=None)
+@cache
 def template() -> Catalog:
     return i18n_tools.extract()
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang: str) -> Catalog:
     path = i18n_tools.po_path(lang)
     assert path.exists(), f"{path} is missing: {FIX}"
@@ -233,7 +233,7 @@ def test_indonesian_main_menu_is_translated():
     english = [button.text for row in main_menu(Translator("en")).keyboard for button in row]
     indonesian = [button.text for row in main_menu(Translator("id")).keyboard for button in row]
     assert len(english) == len(indonesian) and english
-    for en, id_ in zip(english, indonesian):
+    for en, id_ in zip(english, indonesian, strict=True):
         assert id_ and id_ != en, f"main menu label {en!r} is not translated into Indonesian"
         assert {en, id_} <= all_translations(en), en
     assert len(set(indonesian)) == len(indonesian), f"two Indonesian menu labels are the same: {indonesian}"

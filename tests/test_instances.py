@@ -11,7 +11,7 @@ import itertools
 import os
 import uuid
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aiohttp
 import pytest
@@ -26,8 +26,15 @@ from db.engine import create_engine, create_sessionmaker
 from db.models import AuditEvent, InboxUpdate, Outbox, Report, SummarySend
 from lapor.emulator import BotAPIEmulator, VirtualClock
 from tests.flows import LABELS, STEPS
-from tests.harness import (BACKOFFICE_TOKEN, CITIZEN_TOKEN, PIN_ALPHA, TEST_REGION, WEBHOOK_SECRET,
-                           database_url_for, free_port)
+from tests.harness import (
+    BACKOFFICE_TOKEN,
+    CITIZEN_TOKEN,
+    PIN_ALPHA,
+    TEST_REGION,
+    WEBHOOK_SECRET,
+    database_url_for,
+    free_port,
+)
 from tests.procs import AppProcess
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -75,7 +82,7 @@ class RoundRobin:
                                               timeout=aiohttp.ClientTimeout(total=10)) as resp:
                     self.served[port] += 1
                     return web.Response(status=resp.status, body=await resp.read())
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 continue
         return web.Response(status=502, text="no instance answered")
 
@@ -113,7 +120,7 @@ def quiet_checker(emu, sessionmaker, timeout: float = 90.0):
                 inbox = (await session.execute(select(func.count()).select_from(InboxUpdate)
                                                .where(InboxUpdate.status == "pending"))).scalar()
                 due = (await session.execute(select(func.count()).select_from(Outbox).where(
-                    Outbox.status == "pending", Outbox.next_attempt_at <= datetime.now(timezone.utc)))).scalar()
+                    Outbox.status == "pending", Outbox.next_attempt_at <= datetime.now(UTC)))).scalar()
             return not inbox and not due
         await _wait_for(is_quiet, timeout)
     return quiet

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.models import DonationPledge, Outbox, Report, AuditEvent, ReportPhoto, Reporter
+from db.models import AuditEvent, DonationPledge, Outbox, Report, Reporter, ReportPhoto
 from tests.flows import english, full_report
 
 
@@ -151,3 +151,22 @@ async def test_a_blocked_resident_loses_the_receipt_not_the_report(h):
     row = await h.scalar(select(Outbox))
     assert row.status == "dead" and "blocked" in row.last_error
     assert (await h.scalar(select(Reporter))).unreachable
+
+
+async def test_a_button_on_a_message_older_than_two_days_is_answered_not_failed(h):
+    """Telegram sends a press on a message older than 48 hours without the message (an
+    InaccessibleMessage): the bots cannot edit it. Before, a handler that edited the pressed
+    message failed ("something went wrong"); now the press is answered politely and nothing runs."""
+    from db.models import InboxUpdate
+
+    r = h.resident()
+    await english(r)
+    await r.say("/bahasa")
+    language_buttons = r.last
+    query = r.user.click_data(language_buttons.inline_keyboard[0][0]["callback_data"], message=language_buttons,
+                              stale=True)
+    await h.settle()
+    assert query.answered and r.user.callback_answers[-1] == \
+        "This button has expired. Please use the latest message, or the menu."
+    assert await h.count(InboxUpdate, InboxUpdate.status == "failed") == 0
+    assert (await h.scalar(select(Reporter))).language == "en"  # nothing was changed

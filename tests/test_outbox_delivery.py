@@ -3,7 +3,7 @@ process killed mid-send, with no alert lost."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -104,12 +104,12 @@ async def test_duty_group_gets_the_alert(tmp_path):
 async def test_two_workers_never_share_a_chat_or_a_row(db):
     """Several instances: a row goes to one worker, and a chat whose rows one worker holds is left
     to it (on PostgreSQL; SQLite has one instance), so its messages keep their order."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from core import outbox
     from db.dialect import dialect_name
 
-    now = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
     async with db() as session:
         for chat in (1, 1, 1, 2, 2):
             _text(session, bot="citizen", chat_id=chat, text=f"to {chat}", now=now)
@@ -131,11 +131,11 @@ async def test_two_workers_never_share_a_chat_or_a_row(db):
 
 
 async def test_a_chat_with_a_backlog_does_not_hold_the_others_back(db):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from core import outbox
 
-    now = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
     async with db() as session:
         for i in range(10):
             _text(session, bot="backoffice", chat_id=1, text=f"alert {i}", now=now)

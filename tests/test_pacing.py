@@ -7,13 +7,13 @@ import asyncio
 import pytest
 
 from core.officers import add_officer
+from core.region import load_region_config
+from core.report_submit import submit_report
 from db.models import Outbox
 from lapor.emulator import BotAPIEmulator
 from lapor.pacing import BULK, CHAT_RATE, INTERACTIVE, BotPacer
 from tests.conftest import stop_or_explain
-from core.report_submit import submit_report
 from tests.db_fixtures import new_reporter
-from tests.test_tickets_routing import complete_draft
 from tests.harness import (
     BACKOFFICE_TOKEN,
     CITIZEN_TOKEN,
@@ -22,7 +22,7 @@ from tests.harness import (
     Harness,
     database_url_for,
 )
-from core.region import load_region_config
+from tests.test_tickets_routing import complete_draft
 
 
 class FakeTime:
@@ -142,7 +142,7 @@ async def test_a_backlog_and_busy_officers_stay_within_telegrams_limits(tmp_path
                 seen = len(user.messages)
                 user.send_text("/tugas")
                 asked += 1
-                await emu.wait_for(lambda: len(user.messages) > seen, 10)
+                await emu.wait_for(lambda seen=seen: len(user.messages) > seen, 10)
             return asked
 
         asked = await asyncio.wait_for(asyncio.gather(*(keep_asking(user) for user in busy)), 60)
@@ -153,7 +153,7 @@ async def test_a_backlog_and_busy_officers_stay_within_telegrams_limits(tmp_path
         for i in range(OFFICERS):
             chat_calls = [c for c in calls if c.chat_id == 9300 + i and c.status == 200]
             assert [c.method for c in chat_calls] == ["sendMessage", "sendLocation"], (i, chat_calls)
-        for user, n in zip(busy, asked):
+        for user, n in zip(busy, asked, strict=True):
             assert n >= 1
             assert len([m for m in user.messages if m.text]) == n  # every question answered once
         alert_calls = [k for k, c in enumerate(calls) if c.chat_id is not None and 9300 <= c.chat_id < 9400]

@@ -6,8 +6,10 @@ import json
 import math
 import shutil
 import tomllib
+from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -470,7 +472,7 @@ def test_broken_boundaries(tmp_path: Path, name, write, expected):
 
 def test_toml_syntax_error_names_line(tmp_path: Path):
     text = TEST_REGION.read_text(encoding="utf-8").replace('ticket_prefix = "UJI"', 'ticket_prefix = "UJI')
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("ticket_prefix"))
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("ticket_prefix"))
     path = tmp_path / "syntax.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(RegionConfigError) as exc:
@@ -516,8 +518,8 @@ def test_config_without_bbox_or_boundaries_places_unknown():
 
 def test_timezone_cached(uji: RegionConfig):
     assert uji.tz is uji.tz
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    local = datetime(2026, 1, 1, 0, 0, tzinfo=timezone.utc).astimezone(uji.tz)
+    local = datetime(2026, 1, 1, 0, 0, tzinfo=UTC).astimezone(uji.tz)
     assert local.hour == 7
     assert math.isclose(local.utcoffset().total_seconds(), 7 * 3600)

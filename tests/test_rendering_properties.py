@@ -1,7 +1,7 @@
 """Property tests: whatever a resident types, what the bot renders is valid for Telegram."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -33,7 +33,7 @@ def test_review_card_is_valid_html_within_the_limit(description, landmark, lang,
     draft = ReportDraft(
         category=category, kecamatan="Alpha", desa="Alpha Dua", landmark=landmark,
         people_count=PeopleCount.FEW, age_group=AgeGroup.MIXED, description=description, description_done=True,
-        seen_when=SeenWhen.AT_TIME, seen_at=datetime(2026, 11, 23, 3, tzinfo=timezone.utc), photos_done=True,
+        seen_when=SeenWhen.AT_TIME, seen_at=datetime(2026, 11, 23, 3, tzinfo=UTC), photos_done=True,
         urgent=True, reporter_type=ReporterType.KELOMPOK, anonymous=False,
     )
     html = review_text(translator(lang), REGION, draft)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.models import Outbox, Report, AuditEvent, ReportPhoto
+from db.models import AuditEvent, Outbox, Report, ReportPhoto
 from tests.harness import PIN_ALPHA
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.models import AuditEvent, FsmRecord, Report, ReportPhoto, Reporter
+from db.models import AuditEvent, FsmRecord, Report, Reporter, ReportPhoto
 from tests.flows import english, full_report, report_until
 
 DAY = 86_400
@@ -23,7 +23,8 @@ async def _report_with_photo(h, r) -> Report:
 
 
 async def _reject(h, officer, report: Report) -> None:
-    alert = next(m for m in officer.user.messages if (m.text or m.caption or "") and report.ticket in (m.text or m.caption))
+    alert = next(m for m in officer.user.messages
+                 if (m.text or m.caption or "") and report.ticket in (m.text or m.caption))
     officer.user.click(alert.buttons[0][0], message=alert)  # acknowledge
     await h.settle()
     alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text and m.buttons)

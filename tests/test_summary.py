@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -12,7 +12,7 @@ from core.summary import Period, compute, render, window
 from db.models import Report
 from tests.db_fixtures import new_reporter
 
-UTC = timezone.utc
+UTC = UTC
 
 
 async def generate_month(session, region, *, seed: int = 7, per_day: int = 6) -> None:

@@ -1,7 +1,7 @@
 """Unit tests: ticket numbers, routing, the report draft's completeness, the submit service."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +13,7 @@ from core.region import load_region_config
 from core.report_submit import DraftIncomplete, RateLimited, submit_report
 from core.routing import route
 from core.tickets import format_ticket, next_ticket, normalise_ticket
-from db.models import Outbox, Report, AuditEvent
+from db.models import AuditEvent, Outbox, Report
 from tests.db_fixtures import new_reporter
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -31,10 +31,10 @@ def test_ticket_format_and_parsing():
 async def test_ticket_sequence_per_local_month(db):
     async with db() as session:
         # 2026-11-30 18:00 UTC is already 1 December in WIB: the new month's counter starts at 1.
-        first = await next_ticket(session, "PSR", datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc), WIB)
-        second = await next_ticket(session, "PSR", datetime(2026, 11, 30, 16, 30, tzinfo=timezone.utc), WIB)
-        december = await next_ticket(session, "PSR", datetime(2026, 11, 30, 18, 0, tzinfo=timezone.utc), WIB)
-        other = await next_ticket(session, "UJI", datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc), WIB)
+        first = await next_ticket(session, "PSR", datetime(2026, 11, 30, 16, 0, tzinfo=UTC), WIB)
+        second = await next_ticket(session, "PSR", datetime(2026, 11, 30, 16, 30, tzinfo=UTC), WIB)
+        december = await next_ticket(session, "PSR", datetime(2026, 11, 30, 18, 0, tzinfo=UTC), WIB)
+        other = await next_ticket(session, "UJI", datetime(2026, 11, 30, 16, 0, tzinfo=UTC), WIB)
         await session.commit()
     assert (first, second, december, other) == ("PSR-2611-0001", "PSR-2611-0002", "PSR-2612-0001", "UJI-2611-0001")
 
@@ -56,7 +56,7 @@ def complete_draft(**overrides) -> ReportDraft:
     values = dict(
         category="pengemis", latitude=-7.05, longitude=112.05, kecamatan="Alpha",
         people_count=PeopleCount.FEW, age_group=AgeGroup.CHILD, description="dua anak", description_done=True,
-        seen_when=SeenWhen.NOW, seen_at=datetime(2026, 11, 23, 3, tzinfo=timezone.utc), photos_done=True,
+        seen_when=SeenWhen.NOW, seen_at=datetime(2026, 11, 23, 3, tzinfo=UTC), photos_done=True,
         urgent=False, reporter_type=ReporterType.PERORANGAN, anonymous=True,
     )
     values.update(overrides)

@@ -44,15 +44,14 @@ async def test_a_request_without_the_right_secret_gets_401_and_touches_nothing(h
         "message_id": 1, "date": 1_700_000_000, "chat": {"id": 4242, "type": "private"},
         "from": {"id": 4242, "is_bot": False, "first_name": "Mallory"}, "text": "/start"}}
     headers = {} if secret is None else {SECRET_HEADER: secret}
-    async with aiohttp.ClientSession() as http:
-        async with http.post(url(hw, "/webhook/citizen"), json=update, headers=headers) as resp:
-            assert resp.status == 401
+    async with aiohttp.ClientSession() as http, \
+            http.post(url(hw, "/webhook/citizen"), json=update, headers=headers) as resp:
+        assert resp.status == 401
     await hw.settle()
     assert await hw.count(InboxUpdate) == 0
     assert await hw.count(Reporter, Reporter.telegram_id == 4242) == 0
-    async with aiohttp.ClientSession() as http:
-        async with http.get(url(hw, "/metrics")) as resp:
-            assert "lapor_webhook_refused_total 1.0" in await resp.text()
+    async with aiohttp.ClientSession() as http, http.get(url(hw, "/metrics")) as resp:
+        assert "lapor_webhook_refused_total 1.0" in await resp.text()
 
 
 async def test_the_right_secret_is_accepted_and_a_redelivered_update_is_handled_once(hw):
@@ -121,7 +120,8 @@ async def test_healthz_and_metrics(hw):
     assert 'lapor_outbox_backlog{bot="citizen"} 0.0' in body
     assert 'lapor_outbox_oldest_age_seconds{bot="backoffice"}' in body
     assert 'lapor_inbox_pending{bot="citizen"} 0.0' in body
-    handled = [line for line in body.splitlines() if line.startswith('lapor_updates_handled_total{bot="citizen",result="ok"}')]
+    handled = [line for line in body.splitlines()
+               if line.startswith('lapor_updates_handled_total{bot="citizen",result="ok"}')]
     assert handled and float(handled[0].split()[-1]) >= 12
     assert "lapor_outbox_sent_total" in body
     assert 'lapor_send_rate_per_second{bot="citizen"} 30.0' in body  # alone: the whole budget
@@ -134,10 +134,9 @@ async def test_healthz_says_503_and_which_part_is_down(tmp_path):
     harness.redis_prefix = "lapor-test-down"
     await harness.start()
     try:
-        async with aiohttp.ClientSession() as http:
-            async with http.get(url(harness, "/healthz")) as resp:
-                assert resp.status == 503
-                body = await resp.json()
+        async with aiohttp.ClientSession() as http, http.get(url(harness, "/healthz")) as resp:
+            assert resp.status == 503
+            body = await resp.json()
         assert body["status"] == "fail" and body["database"] == "ok"
         assert body["redis"] != "ok"
     finally:

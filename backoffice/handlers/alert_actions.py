@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.alerts import alert_text
 from backoffice.keyboards import OA, OfficerCb, alert_keyboard
+from backoffice.middlewares import shown
 from core.access import Channel, ChannelKind, Refusal
 from core.clock import Clock
 from core.i18n import Translator
@@ -26,8 +27,8 @@ async def refresh(callback: CallbackQuery, session: AsyncSession, region: Region
     audience = None if channel.kind == ChannelKind.DUTY_GROUP else officer
     view = await view_report(session, region, actor=audience, report_id=report_id, now=clock.now(), channel=channel)
     # Alerts are text; a press forged onto a photo or a file has no alert to refresh.
-    if callback.message is not None and getattr(callback.message, "text", None):
-        await callback.message.edit_text(alert_text(view, region, tr), reply_markup=alert_keyboard(tr, view))
+    if shown(callback).text:
+        await shown(callback).edit_text(alert_text(view, region, tr), reply_markup=alert_keyboard(tr, view))
 
 
 def router() -> Router:
@@ -68,6 +69,6 @@ def router() -> Router:
                               channel=channel)
         view = await view_report(session, region, actor=audience, report_id=callback_data.report, now=clock.now(),
                                  channel=channel)
-        await callback.message.answer(alert_text(view, region, tr), reply_markup=alert_keyboard(tr, view))
+        await shown(callback).answer(alert_text(view, region, tr), reply_markup=alert_keyboard(tr, view))
 
     return r

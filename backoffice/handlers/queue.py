@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.alerts import alert_text
 from backoffice.keyboards import OA, OfficerCb, alert_keyboard
+from backoffice.middlewares import shown
 from core.access import Channel, View, list_scope, may_view
 from core.clock import Clock
 from core.i18n import N_, Translator
@@ -70,7 +71,8 @@ async def show_queue(message: Message, officer: OfficerInfo, tr: Translator, reg
         rows.append(nav)
     rows.append([
         InlineKeyboardButton(text=tr.plain("Newest first") if view.overdue_first else tr.plain("Most overdue first"),
-                             callback_data=view.model_copy(update={"page": 0, "overdue_first": not view.overdue_first}).pack()),
+                             callback_data=view.model_copy(update={"page": 0,
+                                                                   "overdue_first": not view.overdue_first}).pack()),
     ])
     rows.append([
         InlineKeyboardButton(text="📍 " + (kecamatan or tr.plain("All kecamatan")),
@@ -123,7 +125,7 @@ def router() -> Router:
     async def queue_page(callback: CallbackQuery, callback_data: QueueCb, officer: OfficerInfo, channel: Channel,
                          tr: Translator, region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
         require(officer, View.QUEUE, channel)
-        await show_queue(callback.message, officer, tr, region, session, clock, view=callback_data, edit=True)
+        await show_queue(shown(callback), officer, tr, region, session, clock, view=callback_data, edit=True)
 
     @r.message(Command("tugas", "tasks"))
     async def tasks(message: Message, officer: OfficerInfo, channel: Channel, tr: Translator, region: RegionConfig,

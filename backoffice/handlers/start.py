@@ -32,12 +32,14 @@ def router() -> Router:
                     tr: Translator, region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
         if officer is None:
             # Only in a private chat (backoffice.middlewares lets nothing else through to here).
+            user = message.from_user
+            assert user is not None  # the middleware answers only updates with a sender
             code = (command.args or "").strip()
             registered = await redeem_invite(
-                session, now=clock.now(), code=code, telegram_id=message.from_user.id, chat_id=message.chat.id,
-                name=message.from_user.full_name, language=region.region.default_language) if code else None
+                session, now=clock.now(), code=code, telegram_id=user.id, chat_id=message.chat.id,
+                name=user.full_name, language=region.region.default_language) if code else None
             if registered is None:
-                await record_refusal(session, now=clock.now(), telegram_id=message.from_user.id,
+                await record_refusal(session, now=clock.now(), telegram_id=user.id,
                                      chat_id=message.chat.id, what="invalid invite")
                 await message.answer(tr("This invitation link is not valid any more (used or expired). "
                                         "Ask your agency's admin for a new one."))

@@ -13,6 +13,7 @@ from aiogram.types import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.handlers.queue import require
+from backoffice.middlewares import shown
 from core.access import Channel, View, summary_scope
 from core.clock import Clock
 from core.i18n import N_, Translator
@@ -79,6 +80,6 @@ def subscriptions_router() -> Router:
                      tr: Translator, session: AsyncSession) -> None:
         require(officer, View.SUBSCRIPTIONS, channel)
         await set_subscription(session, officer_id=officer.id, period=callback_data.period, enabled=callback_data.on)
-        await callback.message.edit_reply_markup(reply_markup=await _subscription_keyboard(session, officer, tr))
+        await shown(callback).edit_reply_markup(reply_markup=await _subscription_keyboard(session, officer, tr))
 
     return r

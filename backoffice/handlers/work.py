@@ -12,6 +12,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.keyboards import BUTTON_ACTIONS, OA, OfficerCb, btn
+from backoffice.middlewares import shown
 from core.access import Channel, may_hold
 from core.clock import Clock
 from core.i18n import Translator
@@ -52,6 +53,11 @@ def _cancel_row(tr: Translator, report_id: int) -> list:
     return [btn(tr.plain("✖️ Cancel"), OA.CANCEL, report_id)]
 
 
+def _with_cancel(tr: Translator, report_id: int, rows: list | None = None) -> InlineKeyboardMarkup:
+    """Choices (if any) and the Cancel button under a question of a conversation."""
+    return InlineKeyboardMarkup(inline_keyboard=[*(rows or []), _cancel_row(tr, report_id)])
+
+
 async def _may(callback_data: OfficerCb, officer: OfficerInfo, channel: Channel, session: AsyncSession,
                clock: Clock) -> Permitted:
     """The policy's answer for the button pressed (a refusal is raised, and answered as one)."""
@@ -75,8 +81,8 @@ def router() -> Router:
         report = await _may(callback_data, officer, channel, session, clock)
         agency = region.agency(report.agency)
         rows = [[btn(o.label.get(tr.lang), OA.OUTCOME, report.id, o.code)] for o in agency.outcomes]
-        await callback.message.answer(tr("<b>{ticket}</b>: what was the outcome?", ticket=report.ticket),
-                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=rows + [_cancel_row(tr, report.id)]))
+        await shown(callback).answer(tr("<b>{ticket}</b>: what was the outcome?", ticket=report.ticket),
+                                      reply_markup=_with_cancel(tr, report.id, rows))
 
     @r.callback_query(OfficerCb.filter(F.action == OA.OUTCOME))
     async def chose_outcome(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
@@ -88,14 +94,14 @@ def router() -> Router:
         except KeyError:
             callback_answer.text, callback_answer.show_alert = tr.plain("This button is no longer valid."), True
             return
-        await callback.message.edit_reply_markup(reply_markup=None)
+        await shown(callback).edit_reply_markup(reply_markup=None)
         await state.set_data({"report": report.id, "outcome": outcome.code})
         if outcome.counts_persons:
             await state.set_state(WorkFlow.persons)
-            await callback.message.answer(tr("How many persons were handled? Type a number."),
-                                          reply_markup=InlineKeyboardMarkup(inline_keyboard=[_cancel_row(tr, report.id)]))
+            await shown(callback).answer(tr("How many persons were handled? Type a number."),
+                                          reply_markup=_with_cancel(tr, report.id))
         else:
-            await _ask_note(callback.message, state, tr, report.id)
+            await _ask_note(shown(callback), state, tr, report.id)
 
     @r.message(WorkFlow.persons)
     async def got_persons(message: Message, state: FSMContext, tr: Translator) -> None:
@@ -124,7 +130,7 @@ def router() -> Router:
     @r.message(WorkFlow.breakdown, F.text)
     async def got_breakdown(message: Message, state: FSMContext, tr: Translator) -> None:
         data = await state.get_data()
-        counts = parse_breakdown(message.text, data.get("persons", 0))
+        counts = parse_breakdown(message.text or "", data.get("persons", 0))
         if counts is None:
             await message.answer(tr("I could not read that, or it counts more than {n} persons. Type e.g. "
                                     "<code>anak 2 dewasa 1 L 2 P 1</code>, or tap Skip.", n=data.get("persons", 0)))
@@ -134,20 +140,21 @@ def router() -> Router:
 
     @r.callback_query(WorkFlow.breakdown, OfficerCb.filter(F.action == OA.SKIP))
     async def skip_breakdown(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await _ask_note(callback.message, state, tr, (await state.get_data())["report"])
+        await shown(callback).edit_reply_markup(reply_markup=None)
+        await _ask_note(shown(callback), state, tr, (await state.get_data())["report"])
 
     @r.callback_query(WorkFlow.note, OfficerCb.filter(F.action == OA.SKIP))
     async def skip_note(callback: CallbackQuery, state: FSMContext,
                         officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
                         clock: Clock) -> None:
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await _close(callback.message, state, officer, tr, region, session, clock, note=None)
+        await shown(callback).edit_reply_markup(reply_markup=None)
+        await _close(shown(callback), state, officer, tr, region, session, clock, note=None)
 
     @r.message(WorkFlow.note, F.text)
     async def got_note(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
                        region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
-        await _close(message, state, officer, tr, region, session, clock, note=message.text.strip()[:REASON_MAX])
+        note = (message.text or "").strip()[:REASON_MAX]
+        await _close(message, state, officer, tr, region, session, clock, note=note)
 
     # --- reject ---------------------------------------------------------------------------
     @r.callback_query(OfficerCb.filter(F.action == OA.REJECT))
@@ -157,17 +164,17 @@ def router() -> Router:
         await _may(callback_data, officer, channel, session, clock)
         await state.set_state(WorkFlow.reject_reason)
         await state.set_data({"report": callback_data.report})
-        await callback.message.answer(
+        await shown(callback).answer(
             tr("Why is this report rejected? Type the reason; the reporter will read it "
                "(e.g. “not found at the location”, “outside our area”)."),
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=[_cancel_row(tr, callback_data.report)]))
+            reply_markup=_with_cancel(tr, callback_data.report))
 
     @r.message(WorkFlow.reject_reason, F.text)
     async def got_reject_reason(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
                                 region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
         async def act(data: dict) -> str:
             result = await reject_report(session, clock=clock, region=region, officer=officer,
-                                         report_id=data["report"], reason=message.text.strip()[:REASON_MAX])
+                                         report_id=data["report"], reason=(message.text or "").strip()[:REASON_MAX])
             return tr("⛔ {ticket} rejected; the reporter is told.", ticket=result.ticket)
 
         await _finish(message, state, tr, act)
@@ -180,8 +187,8 @@ def router() -> Router:
         report = await _may(callback_data, officer, channel, session, clock)
         rows = [[btn(a.short.get(tr.lang), OA.HANDOVER_TO, report.id, a.code)]
                 for a in region.agencies if a.code != report.agency]
-        await callback.message.answer(tr("<b>{ticket}</b>: hand over to which agency?", ticket=report.ticket),
-                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=rows + [_cancel_row(tr, report.id)]))
+        await shown(callback).answer(tr("<b>{ticket}</b>: hand over to which agency?", ticket=report.ticket),
+                                      reply_markup=_with_cancel(tr, report.id, rows))
 
     @r.callback_query(OfficerCb.filter(F.action == OA.HANDOVER_TO))
     async def handover_to(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
@@ -191,19 +198,19 @@ def router() -> Router:
         if callback_data.arg == report.agency or callback_data.arg not in {a.code for a in region.agencies}:
             callback_answer.text, callback_answer.show_alert = tr.plain("This button is no longer valid."), True
             return
-        await callback.message.edit_reply_markup(reply_markup=None)
+        await shown(callback).edit_reply_markup(reply_markup=None)
         await state.set_state(WorkFlow.handover_reason)
         await state.set_data({"report": callback_data.report, "to": callback_data.arg})
-        await callback.message.answer(tr("Type the reason for the hand-over (e.g. “picked up in a penertiban, "
+        await shown(callback).answer(tr("Type the reason for the hand-over (e.g. “picked up in a penertiban, "
                                          "needs rehabilitation”)."),
-                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=[_cancel_row(tr, callback_data.report)]))
+                                      reply_markup=_with_cancel(tr, callback_data.report))
 
     @r.message(WorkFlow.handover_reason, F.text)
     async def got_handover_reason(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
                                   region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
         async def act(data: dict) -> str:
             result = await hand_over(session, clock=clock, region=region, officer=officer, report_id=data["report"],
-                                     to_agency=data["to"], reason=message.text.strip()[:REASON_MAX])
+                                     to_agency=data["to"], reason=(message.text or "").strip()[:REASON_MAX])
             return tr("🔀 {ticket} handed over to {agency}.", ticket=result.ticket,
                       agency=region.agency(data["to"]).short.get(tr.lang))
 
@@ -221,7 +228,7 @@ def router() -> Router:
         prompt = (tr("Type your question for the reporter. The bot relays it; you will not see who they are.")
                   if asking else tr("Type the note, or send a photo, for the report's file (the reporter does not "
                                     "see it)."))
-        await callback.message.answer(prompt, reply_markup=InlineKeyboardMarkup(
+        await shown(callback).answer(prompt, reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[_cancel_row(tr, callback_data.report)]))
 
     @r.message(WorkFlow.question, F.text)
@@ -229,7 +236,7 @@ def router() -> Router:
                            session: AsyncSession, clock: Clock) -> None:
         async def act(data: dict) -> str:
             relayed = await ask_reporter(session, clock=clock, officer=officer, report_id=data["report"],
-                                         question=message.text.strip())
+                                         question=(message.text or "").strip())
             said = tr("❓ Sent to the reporter of {ticket}; their answer will come here.", ticket=relayed.ticket)
             removed = removed_notice(tr, relayed.removed, to_officer=True)
             return f"{said}\n{removed}" if removed else said
@@ -256,7 +263,7 @@ def router() -> Router:
         await _may(callback_data, officer, channel, session, clock)
         result, other = await merge_into_nearby(session, clock=clock, region=region, officer=officer,
                                                 report_id=callback_data.report)
-        await callback.message.answer(tr("🔗 {ticket} merged into {other}.", ticket=result.ticket, other=other))
+        await shown(callback).answer(tr("🔗 {ticket} merged into {other}.", ticket=result.ticket, other=other))
 
     @r.callback_query(OfficerCb.filter(F.action == OA.DUPLICATE))
     async def duplicate_start(callback: CallbackQuery, callback_data: OfficerCb, state: FSMContext,
@@ -265,14 +272,14 @@ def router() -> Router:
         await _may(callback_data, officer, channel, session, clock)
         await state.set_state(WorkFlow.duplicate_of)
         await state.set_data({"report": callback_data.report})
-        await callback.message.answer(tr("Type the ticket of the report this one duplicates, e.g. "
+        await shown(callback).answer(tr("Type the ticket of the report this one duplicates, e.g. "
                                          "<code>PSR-2611-0042</code>."),
-                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=[_cancel_row(tr, callback_data.report)]))
+                                      reply_markup=_with_cancel(tr, callback_data.report))
 
     @r.message(WorkFlow.duplicate_of, F.text)
     async def got_duplicate_of(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator,
                                region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
-        ticket = normalise_ticket(message.text)
+        ticket = normalise_ticket(message.text or "")
         if ticket is None:
             await message.answer(tr("Please type a ticket like <code>PSR-2611-0042</code>."))
             return
@@ -291,7 +298,7 @@ def router() -> Router:
                             clock: Clock) -> None:
         await _may(callback_data, officer, channel, session, clock)
         result = await reopen(session, clock=clock, region=region, officer=officer, report_id=callback_data.report)
-        await callback.message.answer(tr("🔁 {ticket} is back in the queue.", ticket=result.ticket))
+        await shown(callback).answer(tr("🔁 {ticket} is back in the queue.", ticket=result.ticket))
 
     @r.callback_query(OfficerCb.filter(F.action == OA.REASSIGN))
     async def reassign_start(callback: CallbackQuery, callback_data: OfficerCb, officer: OfficerInfo,
@@ -299,7 +306,7 @@ def router() -> Router:
         report = await _may(callback_data, officer, channel, session, clock)
         people = [o for o in await officers_of(session, agency=report.agency) if may_hold(o, report.agency)]
         rows = [[btn(o.name, OA.REASSIGN_TO, callback_data.report, str(o.id))] for o in people[:30]]
-        await callback.message.answer(tr("Assign to whom?"), reply_markup=InlineKeyboardMarkup(
+        await shown(callback).answer(tr("Assign to whom?"), reply_markup=InlineKeyboardMarkup(
             inline_keyboard=rows + [_cancel_row(tr, callback_data.report)]))
 
     @r.callback_query(OfficerCb.filter(F.action == OA.REASSIGN_TO))
@@ -313,14 +320,14 @@ def router() -> Router:
             return
         result = await reassign(session, clock=clock, region=region, officer=officer,
                                 report_id=callback_data.report, to_officer_id=to_officer)
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await callback.message.answer(tr("👤 {ticket} reassigned.", ticket=result.ticket))
+        await shown(callback).edit_reply_markup(reply_markup=None)
+        await shown(callback).answer(tr("👤 {ticket} reassigned.", ticket=result.ticket))
 
     @r.callback_query(OfficerCb.filter(F.action == OA.CANCEL))
     async def cancel(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
         await state.clear()
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await callback.message.answer(tr("Cancelled; nothing was changed."))
+        await shown(callback).edit_reply_markup(reply_markup=None)
+        await shown(callback).answer(tr("Cancelled; nothing was changed."))
 
     @r.message(WorkFlow())
     async def expected_text(message: Message, tr: Translator) -> None:

@@ -19,7 +19,7 @@ from aiogram.types import (
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.flows.report_nav import leave_flow
+from bot.flows.report_nav import leave_flow, shown
 from core.clock import Clock
 from core.donations import DONATION_KIND_LABELS, DonationKind, PledgeDraft, TooManyPledges, may_pledge, submit_pledge
 from core.i18n import N_, Translator, all_translations
@@ -102,15 +102,15 @@ def router() -> Router:
         pledge.kind = kind
         await _save(state, pledge)
         await state.set_state(PledgeFlow.description)
-        await callback.message.edit_text(tr("✅ {v}", v=tr.plain(DONATION_KIND_LABELS[kind])), reply_markup=None)
+        await shown(callback).edit_text(tr("✅ {v}", v=tr.plain(DONATION_KIND_LABELS[kind])), reply_markup=None)
         hint = (tr("Write the amount you have in mind, e.g. “Rp 500.000 for school needs of street children”.")
                 if kind == DonationKind.MONEY else
                 tr("Write what you would like to give, e.g. “20 food parcels” or “used clothes for children”."))
-        await callback.message.answer(hint, reply_markup=InlineKeyboardMarkup(inline_keyboard=[_cancel_row(tr)]))
+        await shown(callback).answer(hint, reply_markup=InlineKeyboardMarkup(inline_keyboard=[_cancel_row(tr)]))
 
     @r.message(PledgeFlow.description, F.text)
     async def got_description(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
-        text = message.text.strip()
+        text = (message.text or "").strip()
         limit = region.limits.info_max_chars
         if not text or text.startswith("/"):
             await message.answer(tr("Please describe your offer in words."))
@@ -133,7 +133,7 @@ def router() -> Router:
 
     @r.message(PledgeFlow.contact, F.contact)
     async def got_contact(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
-        await _set_contact(message, state, tr, region, message.contact.phone_number)
+        await _set_contact(message, state, tr, region, message.contact.phone_number if message.contact else None)
 
     @r.message(PledgeFlow.contact, F.text.in_(all_translations(BTN_TELEGRAM_ONLY)))
     async def telegram_only(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
@@ -141,7 +141,7 @@ def router() -> Router:
 
     @r.message(PledgeFlow.contact, F.text.regexp(r"^\s*\+?[\d\s\-()]{8,20}\s*$"))
     async def typed_phone(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
-        await _set_contact(message, state, tr, region, message.text.strip())
+        await _set_contact(message, state, tr, region, (message.text or "").strip())
 
     @r.message(PledgeFlow.contact)
     async def contact_other(message: Message, tr: Translator) -> None:
@@ -165,15 +165,15 @@ def router() -> Router:
             await submit_pledge(session, clock=clock, region=region, reporter_id=reporter.id, draft=pledge)
         except TooManyPledges:
             # The offer stays in the conversation: "send" works again once a day has passed.
-            await callback.message.answer(tr(TOO_MANY_PLEDGES))
+            await shown(callback).answer(tr(TOO_MANY_PLEDGES))
             return
         await state.clear()
-        await callback.message.edit_reply_markup(reply_markup=None)
+        await shown(callback).edit_reply_markup(reply_markup=None)
 
     @r.callback_query(PledgeFlow(), DonationCb.filter(F.action == DA.CANCEL))
     async def cancel(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await leave_flow(callback.message, state, tr, tr("Cancelled. Nothing was sent."))
+        await shown(callback).edit_reply_markup(reply_markup=None)
+        await leave_flow(shown(callback), state, tr, tr("Cancelled. Nothing was sent."))
 
     @r.callback_query(DonationCb.filter())
     async def stale(callback: CallbackQuery, callback_answer: CallbackAnswer, tr: Translator) -> None:
@@ -190,6 +190,7 @@ async def _set_contact(message: Message, state: FSMContext, tr: Translator, regi
     await _save(state, pledge)
     await state.set_state(PledgeFlow.review)
     await message.answer(tr("✅ Thank you."), reply_markup=ReplyKeyboardRemove())
+    assert pledge.kind is not None  # chosen first
     kind_label = tr.plain(DONATION_KIND_LABELS[pledge.kind])
     await message.answer(
         "\n".join([

@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.flows.report_nav import advance, escape, location_summary, menu_markup
+from bot.flows.report_nav import advance, escape, location_summary, menu_markup, shown
 from bot.flows.report_ui import (
     BTN_PICK_KECAMATAN,
     RA,
     WHEN_LABELS,
     ReportCb,
     ReportFlow,
-    refuse,
     ask,
     button,
     category_keyboard,
@@ -32,6 +32,7 @@ from bot.flows.report_ui import (
     load_draft,
     markup,
     photos_keyboard,
+    refuse,
     save_draft,
     skip_keyboard,
 )
@@ -60,8 +61,8 @@ async def _draft(state: FSMContext) -> ReportDraft:
 
 async def _confirm(callback: CallbackQuery, text: str) -> None:
     """Turns the answered question into a one-line record of the answer, without buttons."""
-    if callback.message is not None:
-        await callback.message.edit_text(text, reply_markup=None)
+    if shown(callback) is not None:
+        await shown(callback).edit_text(text, reply_markup=None)
 
 
 def router() -> Router:
@@ -69,8 +70,8 @@ def router() -> Router:
 
     # --- category ------------------------------------------------------------------------
     @r.callback_query(ReportFlow.category, ReportCb.filter(F.action == RA.CATEGORY))
-    async def chose_category(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb, state: FSMContext,
-                             tr: Translator, region: RegionConfig) -> None:
+    async def chose_category(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
+                             state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         category = next((c for c in region.categories if c.code == callback_data.arg), None)
         if category is None:
             refuse(callback_answer, tr.plain("This button is no longer valid."))
@@ -78,11 +79,11 @@ def router() -> Router:
         draft = await _draft(state)
         draft.category = category.code
         await _confirm(callback, tr("✅ Category: <b>{v}</b>", v=category.label.get(tr.lang)))
-        await advance(callback.message, state, tr, region, draft)
+        await advance(shown(callback), state, tr, region, draft)
 
     @r.callback_query(ReportFlow.category, ReportCb.filter(F.action == RA.CATEGORY_HELP))
-    async def category_help(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb, tr: Translator,
-                            region: RegionConfig) -> None:
+    async def category_help(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
+                            tr: Translator, region: RegionConfig) -> None:
         category = next((c for c in region.categories if c.code == callback_data.arg), None)
         if category is None:
             refuse(callback_answer, tr.plain("This button is no longer valid."))
@@ -92,7 +93,7 @@ def router() -> Router:
             escape(category.criteria.get(tr.lang)),
             f"<i>{escape(category.source)}</i>" if category.source else "",
         ]).strip()
-        await callback.message.edit_text(text, reply_markup=markup([
+        await shown(callback).edit_text(text, reply_markup=markup([
             [button(tr.plain("✅ Choose this category"), RA.CATEGORY, category.code)],
             [button(tr.plain("⬅️ Back to the list"), RA.CATEGORY_LIST)],
         ]))
@@ -100,7 +101,7 @@ def router() -> Router:
     @r.callback_query(ReportFlow.category, ReportCb.filter(F.action == RA.CATEGORY_LIST))
     async def category_list(callback: CallbackQuery, state: FSMContext, tr: Translator,
                             region: RegionConfig) -> None:
-        await callback.message.edit_text(
+        await shown(callback).edit_text(
             tr("<b>What did you see?</b> Choose a category. Tap ℹ️ to read what counts as each."),
             reply_markup=category_keyboard(tr, region, await is_editing(state)),
         )
@@ -111,6 +112,7 @@ def router() -> Router:
     @r.message(ReportFlow.desa, F.location)
     @r.message(ReportFlow.landmark, F.location)
     async def got_pin(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
+        assert message.location is not None  # the filter let only locations through
         lat, lon = message.location.latitude, message.location.longitude
         draft = await _draft(state)
         try:
@@ -152,8 +154,8 @@ def router() -> Router:
                   prefix=tr("I need the place first."))
 
     @r.callback_query(ReportFlow.kecamatan, ReportCb.filter(F.action == RA.KECAMATAN))
-    async def chose_kecamatan(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb, state: FSMContext,
-                              tr: Translator, region: RegionConfig) -> None:
+    async def chose_kecamatan(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
+                              state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         index = int(callback_data.arg) if callback_data.arg.isdecimal() else -1
         if not 0 <= index < len(region.kecamatan):
             refuse(callback_answer, tr.plain("This button is no longer valid."))
@@ -165,26 +167,26 @@ def router() -> Router:
         await _confirm(callback, tr("✅ Kecamatan: <b>{v}</b>", v=kecamatan.name))
         if kecamatan.desa and not draft.has_pin:
             await state.set_state(ReportFlow.desa)
-            await callback.message.answer(tr("<b>Which desa/kelurahan?</b>"),
+            await shown(callback).answer(tr("<b>Which desa/kelurahan?</b>"),
                                           reply_markup=desa_keyboard(tr, kecamatan.desa, 0, await is_editing(state)))
         else:
-            await _ask_landmark(callback.message, state, tr, region, required=not draft.has_pin)
+            await _ask_landmark(shown(callback), state, tr, region, required=not draft.has_pin)
 
     @r.callback_query(ReportFlow.desa, ReportCb.filter(F.action == RA.DESA_PAGE))
-    async def desa_page(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb, state: FSMContext,
-                        tr: Translator, region: RegionConfig) -> None:
+    async def desa_page(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
+                        state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         draft = await _draft(state)
         kecamatan = region.kecamatan_by_name(draft.kecamatan or "")
         page = int(callback_data.arg) if callback_data.arg.isdecimal() else 0
         if kecamatan is None:
             refuse(callback_answer, tr.plain("This button is no longer valid."))
             return
-        await callback.message.edit_reply_markup(
+        await shown(callback).edit_reply_markup(
             reply_markup=desa_keyboard(tr, kecamatan.desa, page, await is_editing(state)))
 
     @r.callback_query(ReportFlow.desa, ReportCb.filter(F.action.in_({RA.DESA, RA.SKIP})))
-    async def chose_desa(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb, state: FSMContext,
-                         tr: Translator, region: RegionConfig) -> None:
+    async def chose_desa(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
+                         state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         draft = await _draft(state)
         kecamatan = region.kecamatan_by_name(draft.kecamatan or "")
         if kecamatan is None:
@@ -201,7 +203,7 @@ def router() -> Router:
             draft.desa = None
             await _confirm(callback, tr("✅ Desa/Kel.: not sure"))
         await save_draft(state, draft)
-        await _ask_landmark(callback.message, state, tr, region, required=True)
+        await _ask_landmark(shown(callback), state, tr, region, required=True)
 
     @r.message(ReportFlow.kecamatan)
     @r.message(ReportFlow.desa)
@@ -212,14 +214,15 @@ def router() -> Router:
         if current == ReportFlow.desa.state:
             kecamatan = region.kecamatan_by_name(draft.kecamatan or "")
             await message.answer(please + "\n\n" + tr("<b>Which desa/kelurahan?</b>"),
-                                 reply_markup=desa_keyboard(tr, kecamatan.desa, 0, await is_editing(state)))
+                                 reply_markup=desa_keyboard(tr, kecamatan.desa if kecamatan else [], 0,
+                                                            await is_editing(state)))
         else:
             await message.answer(please + "\n\n" + tr("🗺️ <b>Choose the kecamatan:</b>"),
                                  reply_markup=kecamatan_keyboard(tr, region, await is_editing(state)))
 
     @r.message(ReportFlow.landmark, F.text)
     async def got_landmark(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
-        text = message.text.strip()
+        text = (message.text or "").strip()
         limit = region.limits.landmark_max_chars
         if not text or text.startswith("/"):
             await message.answer(tr("Please type a landmark in words, e.g. “in front of Al-Ikhlas mosque, "
@@ -234,14 +237,15 @@ def router() -> Router:
         await _finish_location(message, state, tr, region, draft)
 
     @r.callback_query(ReportFlow.landmark, ReportCb.filter((F.action == RA.SKIP) & (F.arg == "landmark")))
-    async def skip_landmark(callback: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
+    async def skip_landmark(callback: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext,
+                            tr: Translator, region: RegionConfig) -> None:
         draft = await _draft(state)
         if not draft.has_pin:
             refuse(callback_answer, tr.plain("Without a pin, a landmark is needed so officers can find the place."))
             return
         draft.landmark = None
         await _confirm(callback, tr("✅ No landmark."))
-        await _finish_location(callback.message, state, tr, region, draft)
+        await _finish_location(shown(callback), state, tr, region, draft)
 
     @r.message(ReportFlow.landmark)
     async def landmark_other(message: Message, tr: Translator) -> None:
@@ -249,18 +253,18 @@ def router() -> Router:
 
     # --- people, age, description ----------------------------------------------------------
     @r.callback_query(ReportFlow.people_count, ReportCb.filter(F.action == RA.PEOPLE))
-    async def chose_people(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb, state: FSMContext,
-                           tr: Translator, region: RegionConfig) -> None:
+    async def chose_people(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
+                           state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         await _set_choice(callback, callback_answer, state, tr, region, "people_count", PeopleCount, callback_data.arg)
 
     @r.callback_query(ReportFlow.age_group, ReportCb.filter(F.action == RA.AGE))
-    async def chose_age(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb, state: FSMContext,
-                        tr: Translator, region: RegionConfig) -> None:
+    async def chose_age(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
+                        state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         await _set_choice(callback, callback_answer, state, tr, region, "age_group", AgeGroup, callback_data.arg)
 
     @r.message(ReportFlow.description, F.text)
     async def got_description(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
-        text = message.text.strip()
+        text = (message.text or "").strip()
         limit = region.limits.description_max_chars
         if len(text) > limit:
             await message.answer(tr("That is {n} characters; please keep it under {limit}. Your other "
@@ -279,12 +283,12 @@ def router() -> Router:
         draft = await _draft(state)
         draft.description, draft.description_done = None, True
         await _confirm(callback, tr("✅ No description."))
-        await advance(callback.message, state, tr, region, draft)
+        await advance(shown(callback), state, tr, region, draft)
 
     # --- when ------------------------------------------------------------------------------
     @r.callback_query(ReportFlow.seen_when, ReportCb.filter(F.action == RA.WHEN))
-    async def chose_when(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb, state: FSMContext,
-                         tr: Translator, region: RegionConfig, clock: Clock) -> None:
+    async def chose_when(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
+                         state: FSMContext, tr: Translator, region: RegionConfig, clock: Clock) -> None:
         try:
             when = SeenWhen(callback_data.arg)
         except ValueError:
@@ -293,24 +297,24 @@ def router() -> Router:
         if when == SeenWhen.AT_TIME:
             await state.set_state(ReportFlow.seen_time)
             await _confirm(callback, tr("🕒 At a time:"))
-            await callback.message.answer(tr("Type the time you saw it, e.g. <code>14.30</code>."),
+            await shown(callback).answer(tr("Type the time you saw it, e.g. <code>14.30</code>."),
                                           reply_markup=skip_keyboard(tr, "time", await is_editing(state),
                                                                      label="⬅️"))
             return
         draft = await _draft(state)
         draft.seen_when, draft.seen_at = when, clock.now()
         await _confirm(callback, tr("✅ Seen: <b>{v}</b>", v=tr.plain(WHEN_LABELS[when])))
-        await advance(callback.message, state, tr, region, draft)
+        await advance(shown(callback), state, tr, region, draft)
 
     @r.callback_query(ReportFlow.seen_time, ReportCb.filter((F.action == RA.SKIP) & (F.arg == "time")))
     async def time_back(callback: CallbackQuery, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         await _confirm(callback, "⬅️")
-        await ask("seen_when", callback.message, state, tr, region, await _draft(state))
+        await ask("seen_when", shown(callback), state, tr, region, await _draft(state))
 
     @r.message(ReportFlow.seen_time, F.text)
     async def got_time(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
                        clock: Clock) -> None:
-        match = TIME_RE.match(message.text)
+        match = TIME_RE.match(message.text or "")
         hour, minute = (int(match.group(1)), int(match.group(2) or 0)) if match else (99, 99)
         if hour > 23 or minute > 59:
             await message.answer(tr("I could not read that time. Please type it like <code>14.30</code> "
@@ -341,7 +345,7 @@ def router() -> Router:
             await advance(message, state, tr, region, draft,
                           prefix=tr("You already sent {n} photos, the most one report can hold.", n=limit))
             return
-        best = message.photo[-1]
+        best = (message.photo or [])[-1]  # the filter let only photos through
         draft.photos.append(Photo(file_id=best.file_id, file_unique_id=best.file_unique_id))
         if len(draft.photos) >= limit:
             draft.photos_done = True
@@ -358,7 +362,7 @@ def router() -> Router:
         draft = await _draft(state)
         draft.photos_done = True
         await _confirm(callback, tr("✅ Photos: {n}", n=len(draft.photos)))
-        await advance(callback.message, state, tr, region, draft)
+        await advance(shown(callback), state, tr, region, draft)
 
     @r.callback_query(ReportFlow.photos, ReportCb.filter(F.action == RA.PHOTOS_CLEAR))
     async def photos_clear(callback: CallbackQuery, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
@@ -366,7 +370,7 @@ def router() -> Router:
         draft.photos = []
         await save_draft(state, draft)
         await _confirm(callback, tr("🗑️ Photos removed."))
-        await ask("photos", callback.message, state, tr, region, draft)
+        await ask("photos", shown(callback), state, tr, region, draft)
 
     @r.message(ReportFlow.photos)
     async def photos_other(message: Message, state: FSMContext, tr: Translator) -> None:
@@ -386,12 +390,13 @@ def router() -> Router:
                            tr("⚠️ Your report is marked <b>urgent</b>."))
         else:
             await _confirm(callback, tr("✅ No one in immediate danger."))
-        await advance(callback.message, state, tr, region, draft)
+        await advance(shown(callback), state, tr, region, draft)
 
     @r.callback_query(ReportFlow.reporter_type, ReportCb.filter(F.action == RA.REPORTER_TYPE))
-    async def chose_reporter_type(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb, state: FSMContext,
-                                  tr: Translator, region: RegionConfig) -> None:
-        await _set_choice(callback, callback_answer, state, tr, region, "reporter_type", ReporterType, callback_data.arg)
+    async def chose_reporter_type(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
+                                  state: FSMContext, tr: Translator, region: RegionConfig) -> None:
+        await _set_choice(callback, callback_answer, state, tr, region, "reporter_type", ReporterType,
+                          callback_data.arg)
 
     @r.callback_query(ReportFlow.anonymous, ReportCb.filter(F.action == RA.ANONYMOUS))
     async def chose_anonymous(callback: CallbackQuery, callback_data: ReportCb, state: FSMContext,
@@ -399,7 +404,7 @@ def router() -> Router:
         draft = await _draft(state)
         draft.anonymous = callback_data.arg != "0"
         await _confirm(callback, tr("✅ Anonymous.") if draft.anonymous else tr("✅ Officers may see your name."))
-        await advance(callback.message, state, tr, region, draft)
+        await advance(shown(callback), state, tr, region, draft)
 
     # --- anything else while a question with buttons is open ---------------------------------
     @r.message(ReportFlow.category)
@@ -412,7 +417,7 @@ def router() -> Router:
     @r.message(ReportFlow.description)
     async def expected_button(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         draft = await _draft(state)
-        step = (await state.get_state()).split(":", 1)[1]
+        step = (await state.get_state() or ":").split(":", 1)[1]
         if message.photo and len(draft.photos) < region.limits.max_photos:
             # A photo sent early is kept rather than refused: nothing entered is lost.
             best = message.photo[-1]
@@ -429,8 +434,8 @@ def router() -> Router:
     return r
 
 
-async def _set_choice(callback: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, tr: Translator, region: RegionConfig,
-                      field: str, enum: type, raw: str) -> None:
+async def _set_choice(callback: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, tr: Translator,
+                      region: RegionConfig, field: str, enum: type, raw: str) -> None:
     try:
         value = enum(raw)
     except ValueError:
@@ -438,10 +443,11 @@ async def _set_choice(callback: CallbackQuery, callback_answer: CallbackAnswer, 
         return
     draft = await _draft(state)
     setattr(draft, field, value)
-    labels = {"people_count": PEOPLE_COUNT_LABELS, "age_group": AGE_GROUP_LABELS,
-              "reporter_type": REPORTER_TYPE_LABELS}[field]
+    all_labels: dict[str, dict[Any, str]] = {"people_count": PEOPLE_COUNT_LABELS, "age_group": AGE_GROUP_LABELS,
+                                             "reporter_type": REPORTER_TYPE_LABELS}
+    labels = all_labels[field]
     await _confirm(callback, "✅ " + escape(tr.plain(labels[value])))
-    await advance(callback.message, state, tr, region, draft)
+    await advance(shown(callback), state, tr, region, draft)
 
 
 async def _ask_landmark(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,

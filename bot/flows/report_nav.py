@@ -5,7 +5,7 @@ import html
 from datetime import datetime
 
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message, ReplyKeyboardMarkup
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardMarkup
 
 from bot.flows.report_ui import (
     EDITABLE_FIELDS,
@@ -18,9 +18,9 @@ from bot.flows.report_ui import (
     markup,
     save_draft,
 )
+from bot.menus import main_menu
 from core.draft import AGE_GROUP_LABELS, PEOPLE_COUNT_LABELS, REPORTER_TYPE_LABELS, ReportDraft
 from core.i18n import Translator
-from bot.menus import main_menu
 from core.region import RegionConfig
 
 
@@ -58,6 +58,9 @@ def location_summary(tr: Translator, region: RegionConfig, draft: ReportDraft) -
 
 
 def review_text(tr: Translator, region: RegionConfig, draft: ReportDraft) -> str:
+    # The review comes only once every step is answered (draft.missing() is empty).
+    assert draft.category and draft.seen_when and draft.people_count and draft.age_group and draft.seen_at \
+        and draft.reporter_type, draft.missing()
     category = region.category(draft.category)
     when = tr.plain(WHEN_LABELS[draft.seen_when])
     lines = [
@@ -73,7 +76,8 @@ def review_text(tr: Translator, region: RegionConfig, draft: ReportDraft) -> str
         tr("<b>Photos:</b> {n}", n=len(draft.photos)),
         tr("<b>Someone in danger:</b> {v}", v=tr.plain("YES ⚠️") if draft.urgent else tr.plain("no")),
         tr("<b>Reporting as:</b> {v}", v=tr.plain(REPORTER_TYPE_LABELS[draft.reporter_type])),
-        tr("<b>Identity:</b> {v}", v=tr.plain("anonymous") if draft.anonymous else tr.plain("officers may see my name")),
+        tr("<b>Identity:</b> {v}",
+           v=tr.plain("anonymous") if draft.anonymous else tr.plain("officers may see my name")),
         "",
         tr("Tap a ✏️ button to change anything, or send the report."),
     ]
@@ -95,6 +99,13 @@ async def show_review(message: Message, state: FSMContext, tr: Translator, regio
     await state.update_data(editing=False)
     text = review_text(tr, region, draft)
     await message.answer(f"{prefix}\n\n{text}" if prefix else text, reply_markup=review_keyboard(tr))
+
+
+def shown(callback: CallbackQuery) -> Message:
+    """The message the pressed button is on (lapor.middlewares.StaleButtonMiddleware answers a
+    press on a message the bot can no longer edit before any handler runs)."""
+    assert isinstance(callback.message, Message), "a stale button reached a handler"
+    return callback.message
 
 
 async def leave_flow(message: Message, state: FSMContext, tr: Translator, text: str) -> None:

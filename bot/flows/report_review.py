@@ -8,18 +8,18 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.flows.report_nav import advance, leave_flow, show_review
+from bot.flows.report_nav import advance, leave_flow, show_review, shown
 from bot.flows.report_ui import (
     BTN_CANCEL,
     EDITABLE_FIELDS,
     RA,
     ReportCb,
     ReportFlow,
-    refuse,
     ask,
     button,
     load_draft,
     markup,
+    refuse,
     save_draft,
 )
 from bot.notices import format_minutes
@@ -81,23 +81,24 @@ def router() -> Router:
     r = Router(name="report-review")
 
     @r.callback_query(ReportCb.filter(F.action == RA.RESUME))
-    async def resume(callback: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
+    async def resume(callback: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, tr: Translator,
+                     region: RegionConfig) -> None:
         draft = await load_draft(state)
         if draft is None:
             refuse(callback_answer, tr.plain("This button is no longer valid."))
             return
-        await callback.message.edit_reply_markup(reply_markup=None)
+        await shown(callback).edit_reply_markup(reply_markup=None)
         await state.update_data(editing=False)
-        await advance(callback.message, state, tr, region, draft)
+        await advance(shown(callback), state, tr, region, draft)
 
     @r.callback_query(ReportCb.filter(F.action == RA.RESTART))
     async def restart(callback: CallbackQuery, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await _begin(callback.message, state, tr, region)
+        await shown(callback).edit_reply_markup(reply_markup=None)
+        await _begin(shown(callback), state, tr, region)
 
     @r.callback_query(ReportFlow.review, ReportCb.filter(F.action == RA.SUBMIT))
-    async def submit(callback: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, tr: Translator, region: RegionConfig,
-                     reporter: ReporterInfo, session: AsyncSession, clock: Clock) -> None:
+    async def submit(callback: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, tr: Translator,
+                     region: RegionConfig, reporter: ReporterInfo, session: AsyncSession, clock: Clock) -> None:
         draft = await load_draft(state)
         if draft is None:
             refuse(callback_answer, tr.plain("This button is no longer valid."))
@@ -105,48 +106,50 @@ def router() -> Router:
         try:
             result = await submit_report(session, clock=clock, region=region, reporter_id=reporter.id, draft=draft)
         except RateLimited as exc:
-            await callback.message.answer(rate_limited_text(tr, exc) + "\n" +
+            await shown(callback).answer(rate_limited_text(tr, exc) + "\n" +
                                           tr("Your report is kept; send it from this summary later."))
             return
         except ReporterBanned:
-            await leave_flow(callback.message, state, tr, tr(
+            await leave_flow(shown(callback), state, tr, tr(
                 "Your account can no longer send reports through this bot. "
                 "If you think this is a mistake, contact the Dinas Sosial office."))
             return
         except DraftIncomplete:
-            await callback.message.edit_reply_markup(reply_markup=None)
-            await advance(callback.message, state, tr, region, draft)
+            await shown(callback).edit_reply_markup(reply_markup=None)
+            await advance(shown(callback), state, tr, region, draft)
             return
         await state.clear()
         # The receipt with the ticket comes from the outbox (it survives a crash right here);
         # the card only loses its buttons so it cannot be sent twice.
-        await callback.message.edit_reply_markup(reply_markup=None)
+        await shown(callback).edit_reply_markup(reply_markup=None)
         callback_answer.text = tr.plain("Sent: {ticket}", ticket=result.ticket)
 
     @r.callback_query(ReportFlow.review, ReportCb.filter(F.action == RA.EDIT))
-    async def edit(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb, state: FSMContext, tr: Translator,
+    async def edit(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
+                   state: FSMContext, tr: Translator,
                    region: RegionConfig) -> None:
         draft = await load_draft(state)
         if draft is None or callback_data.arg not in dict(EDITABLE_FIELDS):
             refuse(callback_answer, tr.plain("This button is no longer valid."))
             return
-        await callback.message.edit_reply_markup(reply_markup=None)
+        await shown(callback).edit_reply_markup(reply_markup=None)
         await state.update_data(editing=True)
-        await ask(callback_data.arg, callback.message, state, tr, region, draft)
+        await ask(callback_data.arg, shown(callback), state, tr, region, draft)
 
     @r.callback_query(ReportFlow(), ReportCb.filter(F.action == RA.BACK_TO_REVIEW))
-    async def back(callback: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
+    async def back(callback: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, tr: Translator,
+                   region: RegionConfig) -> None:
         draft = await load_draft(state)
         if draft is None or draft.missing():
             refuse(callback_answer, tr.plain("This button is no longer valid."))
             return
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await show_review(callback.message, state, tr, region, draft)
+        await shown(callback).edit_reply_markup(reply_markup=None)
+        await show_review(shown(callback), state, tr, region, draft)
 
     @r.callback_query(ReportFlow(), ReportCb.filter(F.action == RA.CANCEL))
     async def cancel_button(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await leave_flow(callback.message, state, tr, tr("Report cancelled. Nothing was sent."))
+        await shown(callback).edit_reply_markup(reply_markup=None)
+        await leave_flow(shown(callback), state, tr, tr("Report cancelled. Nothing was sent."))
 
     @r.message(ReportFlow(), F.text.in_(all_translations(BTN_CANCEL)))
     async def cancel_text(message: Message, state: FSMContext, tr: Translator) -> None:
@@ -154,7 +157,11 @@ def router() -> Router:
 
     @r.message(ReportFlow.review)
     async def review_other(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
-        await show_review(message, state, tr, region, await load_draft(state),
+        draft = await load_draft(state)
+        if draft is None:  # the draft went (30 days untouched) while the state stayed
+            await leave_flow(message, state, tr, tr("Report cancelled. Nothing was sent."))
+            return
+        await show_review(message, state, tr, region, draft,
                           prefix=tr("Your report is ready. Please send it, change a field, or cancel, "
                                     "using the buttons."))
 

@@ -13,7 +13,6 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -21,6 +20,7 @@ from aiogram.types import (
     Message,
     ReplyKeyboardMarkup,
 )
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from core.draft import (
     AGE_GROUP_LABELS,

@@ -9,7 +9,6 @@ import logging
 
 from aiogram import Router
 from aiogram.types import ErrorEvent
-
 from sqlalchemy import select
 
 from core.i18n import Translator, translator

@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.flows.report_nav import escape, leave_flow, menu_markup
+from bot.flows.report_nav import escape, leave_flow, menu_markup, shown
 from core.clock import Clock
 from core.i18n import N_, Translator
 from core.ids import DbId, PageNo
@@ -23,9 +23,9 @@ from core.my_reports import (
     TooManyPhotos,
     TooMuchInfo,
     add_info,
-    info_room,
     add_photo,
     find_by_ticket,
+    info_room,
     list_reports,
     report_detail,
     withdraw,
@@ -62,7 +62,7 @@ class MyCb(CallbackData, prefix="m"):
 HISTORY_PAGE = 8
 
 
-STATE_ICONS = {
+STATE_ICONS: dict[str, str] = {
     ReportState.BARU: "🆕", ReportState.DITERIMA: "👀", ReportState.DITANGANI: "🚶",
     ReportState.SELESAI: "✅", ReportState.DIALIHKAN: "🔀", ReportState.DITOLAK: "⛔",
     ReportState.DUPLIKAT: "🔗", ReportState.DITARIK: "↩️",
@@ -213,12 +213,12 @@ def router() -> Router:
     @r.callback_query(MyCb.filter(F.action == MA.PAGE))
     async def page(callback: CallbackQuery, callback_data: MyCb, tr: Translator, region: RegionConfig,
                    reporter: ReporterInfo, session: AsyncSession) -> None:
-        await show_my_reports(callback.message, tr, region, reporter, session, page=max(0, callback_data.id), edit=True)
+        await show_my_reports(shown(callback), tr, region, reporter, session, page=max(0, callback_data.id), edit=True)
 
     @r.callback_query(MyCb.filter(F.action.in_({MA.DETAIL, MA.HISTORY})))
     async def detail(callback: CallbackQuery, callback_data: MyCb, tr: Translator, region: RegionConfig,
                      reporter: ReporterInfo, session: AsyncSession) -> None:
-        await _show_detail(callback.message, tr, region, reporter, session, callback_data.id, edit=True,
+        await _show_detail(shown(callback), tr, region, reporter, session, callback_data.id, edit=True,
                            page=callback_data.page)
 
     @r.callback_query(MyCb.filter(F.action.in_({MA.ADD_INFO, MA.ADD_PHOTO})))
@@ -242,21 +242,21 @@ def router() -> Router:
         await state.update_data(target_report=detail.line.id)
         stop = InlineKeyboardMarkup(inline_keyboard=[[_btn(tr.plain("✖️ Cancel"), MA.STOP)]])
         if callback_data.action == MA.ADD_INFO:
-            await callback.message.answer(tr("Type the information to add to {ticket}.", ticket=detail.line.ticket),
+            await shown(callback).answer(tr("Type the information to add to {ticket}.", ticket=detail.line.ticket),
                                           reply_markup=stop)
         else:
-            await callback.message.answer(tr("Send the photo to add to {ticket}.", ticket=detail.line.ticket),
+            await shown(callback).answer(tr("Send the photo to add to {ticket}.", ticket=detail.line.ticket),
                                           reply_markup=stop)
 
     @r.callback_query(MyCb.filter(F.action == MA.STOP))
     async def stop(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await leave_flow(callback.message, state, tr, tr("Cancelled. Nothing was added."))
+        await shown(callback).edit_reply_markup(reply_markup=None)
+        await leave_flow(shown(callback), state, tr, tr("Cancelled. Nothing was added."))
 
     @r.message(MyReportsFlow.info, F.text)
     async def got_info(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
                        reporter: ReporterInfo, session: AsyncSession, clock: Clock) -> None:
-        text = message.text.strip()
+        text = (message.text or "").strip()
         limit = region.limits.info_max_chars
         if not text or text.startswith("/"):
             await message.answer(tr("Please type the information as text."))
@@ -279,7 +279,7 @@ def router() -> Router:
     @r.message(MyReportsFlow.photo, F.photo)
     async def got_photo(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
                         reporter: ReporterInfo, session: AsyncSession, clock: Clock) -> None:
-        best = message.photo[-1]
+        best = (message.photo or [])[-1]  # the filter let only photos through
         report_id = (await state.get_data()).get("target_report", 0)
         try:
             ticket = await add_photo(session, clock=clock, reporter_id=reporter.id, report_id=report_id,
@@ -306,7 +306,7 @@ def router() -> Router:
 
     @r.callback_query(MyCb.filter(F.action == MA.WITHDRAW_ASK))
     async def withdraw_ask(callback: CallbackQuery, callback_data: MyCb, tr: Translator) -> None:
-        await callback.message.edit_reply_markup(reply_markup=InlineKeyboardMarkup(inline_keyboard=[
+        await shown(callback).edit_reply_markup(reply_markup=InlineKeyboardMarkup(inline_keyboard=[
             [_btn(tr.plain("Yes, withdraw it"), MA.WITHDRAW_YES, callback_data.id)],
             [_btn(tr.plain("No, keep it"), MA.DETAIL, callback_data.id)],
         ]))
@@ -324,6 +324,6 @@ def router() -> Router:
             callback_answer.text, callback_answer.show_alert = tr.plain("This report is closed."), True
             return
         callback_answer.text = tr.plain("{ticket} withdrawn.", ticket=ticket)
-        await _show_detail(callback.message, tr, region, reporter, session, callback_data.id, edit=True)
+        await _show_detail(shown(callback), tr, region, reporter, session, callback_data.id, edit=True)
 
     return r

@@ -7,6 +7,7 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.flows.report_nav import shown
 from core.clock import Clock
 from core.i18n import Translator
 from core.ids import DbId
@@ -32,7 +33,7 @@ def router() -> Router:
         if not ok:
             callback_answer.text, callback_answer.show_alert = tr.plain("This button is no longer valid."), True
             return
-        await callback.message.edit_text(tr("🙏 Thank you for your rating: {stars}/5.", stars=callback_data.stars),
+        await shown(callback).edit_text(tr("🙏 Thank you for your rating: {stars}/5.", stars=callback_data.stars),
                                          reply_markup=None)
 
     return r

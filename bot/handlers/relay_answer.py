@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.flows.report_nav import leave_flow
+from bot.flows.report_nav import leave_flow, shown
 from core.clock import Clock
 from core.i18n import Translator
 from core.ids import DbId
@@ -42,12 +42,12 @@ def router() -> Router:
             return
         await state.set_state(AnswerFlow.text)
         await state.update_data(question=question.id)
-        await callback.message.answer(tr("Type your answer. The officer will not see your name or account."))
+        await shown(callback).answer(tr("Type your answer. The officer will not see your name or account."))
 
     @r.message(AnswerFlow.text, F.text)
     async def got_answer(message: Message, state: FSMContext, tr: Translator, reporter: ReporterInfo,
                          session: AsyncSession, clock: Clock) -> None:
-        text = message.text.strip()
+        text = (message.text or "").strip()
         if not text or text.startswith("/") or len(text) > ANSWER_MAX:
             await message.answer(tr("Please type an answer of at most {n} characters.", n=ANSWER_MAX))
             return

@@ -12,12 +12,12 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.donation import start_pledge
-from bot.flows.report_nav import escape, menu_markup
+from bot.flows.report_nav import escape, menu_markup, shown
 from bot.flows.report_review import start_report
 from bot.handlers.my_reports import show_my_reports, show_ticket
+from bot.menus import MENU_DONATE, MENU_HELP, MENU_MY_REPORTS, MENU_REPORT
 from core.clock import Clock
 from core.i18n import LANGUAGES, Translator, all_translations, translator
-from bot.menus import MENU_DONATE, MENU_HELP, MENU_MY_REPORTS, MENU_REPORT
 from core.region import RegionConfig
 from core.reporters import ReporterInfo, request_deletion, set_language
 
@@ -124,8 +124,8 @@ def router() -> Router:
             return
         await set_language(session, reporter_id=reporter.id, language=callback_data.arg)
         tr = translator(callback_data.arg)
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await callback.message.answer(tr("✅ Language: English. Tap “📝 Make a report” to start."),
+        await shown(callback).edit_reply_markup(reply_markup=None)
+        await shown(callback).answer(tr("✅ Language: English. Tap “📝 Make a report” to start."),
                                       reply_markup=menu_markup(tr))
 
     @r.message(Command("bantuan", "help"))
@@ -141,20 +141,21 @@ def router() -> Router:
 
     @r.callback_query(StartCb.filter(F.action == SA.DELETE_ASK))
     async def delete_ask(callback: CallbackQuery, tr: Translator) -> None:
-        await callback.message.edit_reply_markup(reply_markup=InlineKeyboardMarkup(inline_keyboard=[
-            [InlineKeyboardButton(text=tr.plain("Yes, delete my data"), callback_data=StartCb(action=SA.DELETE_YES).pack())],
+        await shown(callback).edit_reply_markup(reply_markup=InlineKeyboardMarkup(inline_keyboard=[
+            [InlineKeyboardButton(text=tr.plain("Yes, delete my data"),
+                                  callback_data=StartCb(action=SA.DELETE_YES).pack())],
             [InlineKeyboardButton(text=tr.plain("No, keep it"), callback_data=StartCb(action=SA.DELETE_NO).pack())],
         ]))
 
     @r.callback_query(StartCb.filter(F.action.in_({SA.DELETE_YES, SA.DELETE_NO})))
     async def delete_answer(callback: CallbackQuery, callback_data: StartCb, tr: Translator,
                             reporter: ReporterInfo, session: AsyncSession, clock: Clock) -> None:
-        await callback.message.edit_reply_markup(reply_markup=None)
+        await shown(callback).edit_reply_markup(reply_markup=None)
         if callback_data.action == SA.DELETE_NO:
-            await callback.message.answer(tr("Nothing was changed."))
+            await shown(callback).answer(tr("Nothing was changed."))
             return
         fresh = await request_deletion(session, reporter_id=reporter.id, now=clock.now())
-        await callback.message.answer(
+        await shown(callback).answer(
             tr("✅ Your request is recorded. Your data will be deleted within 30 days, except what the "
                "law requires the regency to keep about open cases.") if fresh else
             tr("Your deletion request was already recorded."))

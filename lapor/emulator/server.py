@@ -9,6 +9,7 @@ Telegram's own error texts, and can inject faults for reliability tests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import itertools
 import json
@@ -356,7 +357,8 @@ class BotAPIEmulator:
             raise ValueError("error_rate + rate_limit_rate + disconnect_rate must not exceed 1")
         faults = RandomFaults(
             seed=seed, error_rate=error_rate, error_statuses=tuple(error_statuses),
-            rate_limit_rate=rate_limit_rate, retry_after=retry_after, clock=self.clock, disconnect_rate=disconnect_rate, after_processing=after_processing,
+            rate_limit_rate=rate_limit_rate, retry_after=retry_after, clock=self.clock,
+            disconnect_rate=disconnect_rate, after_processing=after_processing,
             slow_rate=slow_rate, slow_seconds=slow_seconds,
             methods=None if methods is None else frozenset(m.lower() for m in methods),
             exclude=frozenset(m.lower() for m in exclude), chat_id=chat_id,
@@ -443,10 +445,8 @@ class BotAPIEmulator:
             remaining = None if deadline is None else deadline - loop.time()
             if remaining is not None and remaining <= 0:
                 return None
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)
-            except TimeoutError:
-                pass
 
     # ----------------------------------------------------------------- chats and updates
 
@@ -533,8 +533,11 @@ class BotAPIEmulator:
         return message
 
     def user_callback(
-        self, bot: BotState, user_id: int, message: Message, data: str, label: str | None = None
+        self, bot: BotState, user_id: int, message: Message, data: str, label: str | None = None,
+        *, stale: bool = False,
     ) -> CallbackQuery:
+        """A press on a button of `message`. `stale`: the message is older than 48 hours, and
+        Telegram sends an InaccessibleMessage (its chat and id, date 0) in its place."""
         if message.deleted:
             raise AssertionError(f"message {message.message_id} was deleted; its buttons are gone")
         query = CallbackQuery(str(10**15 + self.next_id()), bot.id, user_id, message, data, label)
@@ -543,7 +546,8 @@ class BotAPIEmulator:
         payload = {
             "id": query.id,
             "from": self.users[user_id],
-            "message": message.to_api(),
+            "message": {"chat": message.chat.to_api(), "message_id": message.message_id, "date": 0}
+            if stale else message.to_api(),
             "chat_instance": str(abs(hash((bot.id, message.chat_id)))),
             "data": data,
         }

@@ -151,11 +151,12 @@ class EmulatedUser:
             self.bot, self.id, target, button["callback_data"], label=button["text"]
         )
 
-    def click_data(self, data: str, message: Message | int | None = None) -> CallbackQuery:
-        """Send arbitrary callback_data, as a modified client could (forged-button tests)."""
+    def click_data(self, data: str, message: Message | int | None = None, *, stale: bool = False) -> CallbackQuery:
+        """Send arbitrary callback_data, as a modified client could (forged-button tests).
+        `stale`: on a message older than 48 hours, which Telegram no longer sends the bot."""
         target = self._keyboard_message(message, require_keyboard=False)
         self.emulator.user_acts()
-        return self.emulator.user_callback(self.bot, self.id, target, data)
+        return self.emulator.user_callback(self.bot, self.id, target, data, stale=stale)
 
     def press(
         self, label: str, *, location: tuple[float, float] | None = None, phone_number: str | None = None

@@ -62,7 +62,7 @@ class WebhookDeliverer:
                     if 200 <= response.status < 300:
                         return True
                     error = f"Wrong response from the webhook: {response.status} {response.reason}"
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 error = f"Connection failed: {type(exc).__name__}"
             self.bot.webhook_error = (int(time.time()), error)
             await asyncio.sleep(self.backoff * 2**attempt)

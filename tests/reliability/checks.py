@@ -3,6 +3,7 @@ least once), nothing failed. Shared by the crash test (a real process) and the f
 process): both pass a sessionmaker on the test's database and the emulator."""
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -179,7 +180,7 @@ def check_delivered(owed: list[Owed], verdict: Verdict,
         if len(copies) > 1:
             verdict.duplicates.append((item.what, len(copies)))
             if allowed_duplicate is not None:
-                for first, second in zip(copies, copies[1:]):
+                for first, second in itertools.pairwise(copies):
                     if not allowed_duplicate(item, first, second):
                         verdict.fail(f"{item.what} delivered {len(copies)} times, a copy with no kill between")
                         break

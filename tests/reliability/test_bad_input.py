@@ -20,10 +20,10 @@ examples in the default run; `-m slow` runs many (LAPOR_BAD_INPUT_EXAMPLES, defa
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 import logging
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,7 +104,8 @@ def citizen_callbacks(known: Callable[[], list[int]]):
         st.text(min_size=1, max_size=64).filter(_utf8_at_most(64)),
         st.builds(lambda a, arg: f"r:{a}:{arg}", st.sampled_from([*RA, "zz"]), codes),
         st.builds(lambda r, n: f"rate:{r}:{n}", ids(known), big_int),
-        st.builds(lambda a, r: f"m:{a}:{r}", st.sampled_from(["page", "det", "info", "photo", "wask", "wyes", "stop", "x"]),
+        st.builds(lambda a, r: f"m:{a}:{r}", st.sampled_from(["page", "det", "info", "photo", "wask", "wyes",
+                                                              "stop", "x"]),
                   ids(known)),
         st.builds(lambda a, arg: f"s:{a}:{arg}", st.sampled_from(["lang", "delask", "delyes", "delno", "x"]), codes),
         st.builds(lambda a, arg: f"d:{a}:{arg}", st.sampled_from(["kind", "send", "cancel", "x"]), codes),
@@ -422,7 +423,8 @@ def backoffice_changes(world: World):
             if event.action not in ("unregistered_access", "access_refused"):
                 problems.append(f"audit gained {event.action!r} (report {event.report_id}, actor {event.actor_id})")
             else:
-                refusals[(event.data.get("telegram_id"), event.data.get("chat_id"), event.at.replace(minute=0, second=0, microsecond=0))] += 1
+                hour = event.at.replace(minute=0, second=0, microsecond=0)
+                refusals[(event.data.get("telegram_id"), event.data.get("chat_id"), hour)] += 1
         problems += [f"{n} refusal rows in one hour for {key}" for key, n in refusals.items() if n > 1]
         if after["citizen_outbox"] != before["citizen_outbox"]:
             problems.append("a resident was sent a notice")

@@ -22,6 +22,7 @@ The default run kills 5 times; `-m slow` kills LAPOR_CRASH_POINTS times (default
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import time
@@ -217,7 +218,8 @@ async def owed_summaries(world: World) -> list[Owed]:
             for ext in ("xlsx", "csv"):
                 stem = f"{period}-{first}.{ext}"
                 owed.append(Owed(world.supervisor, f"{period} {ext} {first}",
-                                 lambda m, stem=stem: bool(m.document) and m.document.get("file_name", "").endswith(stem)))
+                                 lambda m, stem=stem: bool(m.document) and m.document.get("file_name",
+                                                                                          "").endswith(stem)))
     return owed
 
 
@@ -331,7 +333,7 @@ async def run_crash_test(tmp_path, *, points: int, lanes: int, seed: int, up: tu
         code = await proc.stop(timeout=30)
         phases["stopped"] = time.monotonic()
         names = list(phases)
-        timing = ", ".join(f"{b} {phases[b] - phases[a]:.1f}s" for a, b in zip(names, names[1:]))
+        timing = ", ".join(f"{b} {phases[b] - phases[a]:.1f}s" for a, b in itertools.pairwise(names))
         if code != 0:
             verdict.fail(f"graceful stop (SIGTERM) exited {code}")
         header = (world.header() + f"\nreports={len(reports)}, officer actions="

@@ -9,6 +9,7 @@ Short version in the default run; `-m slow` runs many more residents (LAPOR_FAUL
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -47,10 +48,8 @@ async def _ticker(h, stop: asyncio.Event) -> None:
         h.clock.advance(seconds=1)
         for runtime in h.app.runtimes:
             runtime.worker.wake()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.1)
-        except TimeoutError:
-            pass
 
 
 async def run_scenario(tmp_path, caplog, *, residents: int, concurrency: int, officers: int, seed: int) -> None:

@@ -4,10 +4,8 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-23 15:04:59.547126
 """
-from alembic import op
 import sqlalchemy as sa
-
-
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'
@@ -86,8 +84,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('rating', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_reports_owner_id'), ['owner_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_reports_owner_id_officers'), 'officers', ['owner_id'], ['id'])
-        batch_op.create_foreign_key(batch_op.f('fk_reports_near_report_id_reports'), 'reports', ['near_report_id'], ['id'])
-        batch_op.create_foreign_key(batch_op.f('fk_reports_duplicate_of_id_reports'), 'reports', ['duplicate_of_id'], ['id'])
+        batch_op.create_foreign_key(batch_op.f('fk_reports_near_report_id_reports'), 'reports', ['near_report_id'],
+                                    ['id'])
+        batch_op.create_foreign_key(batch_op.f('fk_reports_duplicate_of_id_reports'), 'reports',
+                                    ['duplicate_of_id'], ['id'])
 
     # ### end Alembic commands ###
 

@@ -9,7 +9,6 @@ tick scanned the whole history (3 s for a daily summary at 1M reports on SQLite)
 """
 from alembic import op
 
-
 revision = '0005'
 down_revision = '0004'
 branch_labels = None

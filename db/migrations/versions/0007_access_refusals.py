@@ -8,9 +8,8 @@ A stranger who writes to the officers' bot, or a forged button press, used to ad
 per attempt, without bound. The audit log now gets one row for the first refusal of a chat in an
 hour; this table counts all of them (core/refusals.py).
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007'
 down_revision = '0006'
