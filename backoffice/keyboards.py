@@ -36,8 +36,6 @@ class OfficerAction(StrEnum):
     CANCEL = "cancel"
 
 
-OA = OfficerAction  # the name the handlers and tests use
-
 
 class OfficerCb(CallbackData, prefix="o"):
     action: OfficerAction
@@ -49,11 +47,21 @@ class OfficerCb(CallbackData, prefix="o"):
 # The policy's action each button asks for (buttons that only continue a conversation are
 # checked by the service that ends it).
 BUTTON_ACTIONS = {
-    OA.ACK: Action.ACKNOWLEDGE, OA.DETAILS: Action.VIEW, OA.ON_THE_WAY: Action.START_HANDLING,
-    OA.CLOSE: Action.CLOSE, OA.OUTCOME: Action.CLOSE, OA.REJECT: Action.REJECT, OA.HANDOVER: Action.HAND_OVER,
-    OA.HANDOVER_TO: Action.HAND_OVER, OA.ASK: Action.ASK_REPORTER, OA.MERGE: Action.MARK_DUPLICATE,
-    OA.REOPEN: Action.REOPEN, OA.REASSIGN: Action.REASSIGN, OA.REASSIGN_TO: Action.REASSIGN,
-    OA.DUPLICATE: Action.MARK_DUPLICATE, OA.NOTE: Action.ADD_NOTE,
+    OfficerAction.ACK: Action.ACKNOWLEDGE,
+    OfficerAction.DETAILS: Action.VIEW,
+    OfficerAction.ON_THE_WAY: Action.START_HANDLING,
+    OfficerAction.CLOSE: Action.CLOSE,
+    OfficerAction.OUTCOME: Action.CLOSE,
+    OfficerAction.REJECT: Action.REJECT,
+    OfficerAction.HANDOVER: Action.HAND_OVER,
+    OfficerAction.HANDOVER_TO: Action.HAND_OVER,
+    OfficerAction.ASK: Action.ASK_REPORTER,
+    OfficerAction.MERGE: Action.MARK_DUPLICATE,
+    OfficerAction.REOPEN: Action.REOPEN,
+    OfficerAction.REASSIGN: Action.REASSIGN,
+    OfficerAction.REASSIGN_TO: Action.REASSIGN,
+    OfficerAction.DUPLICATE: Action.MARK_DUPLICATE,
+    OfficerAction.NOTE: Action.ADD_NOTE,
 }
 
 
@@ -66,30 +74,31 @@ def alert_keyboard(tr: Translator, view: ReportView, *, details: bool = True) ->
     False: the message already is the details)."""
     can = view.actions
     rows: list[list[InlineKeyboardButton]] = []
-    supervisor = [b for a, b in ((Action.REOPEN, btn(tr.plain("🔁 Reopen"), OA.REOPEN, view.id)),
-                                 (Action.REASSIGN, btn(tr.plain("👤 Reassign"), OA.REASSIGN, view.id))) if a in can]
+    supervisor = [b for a, b in ((Action.REOPEN, btn(tr.plain("🔁 Reopen"), OfficerAction.REOPEN, view.id)),
+                                 (Action.REASSIGN, btn(tr.plain("👤 Reassign"), OfficerAction.REASSIGN,
+                                                       view.id))) if a in can]
     if supervisor:
         rows.append(supervisor)
     if Action.ACKNOWLEDGE in can:
-        rows.append([btn(tr.plain("✋ Acknowledge"), OA.ACK, view.id)])
+        rows.append([btn(tr.plain("✋ Acknowledge"), OfficerAction.ACK, view.id)])
     if Action.START_HANDLING in can:
-        rows.append([btn(tr.plain("🚶 On the way"), OA.ON_THE_WAY, view.id)])
+        rows.append([btn(tr.plain("🚶 On the way"), OfficerAction.ON_THE_WAY, view.id)])
     if Action.CLOSE in can:
-        rows.append([btn(tr.plain("✅ Close"), OA.CLOSE, view.id)])
-    work = [b for a, b in ((Action.ASK_REPORTER, btn(tr.plain("❓ Ask the reporter"), OA.ASK, view.id)),
-                           (Action.ADD_NOTE, btn(tr.plain("📝 Note"), OA.NOTE, view.id))) if a in can]
+        rows.append([btn(tr.plain("✅ Close"), OfficerAction.CLOSE, view.id)])
+    work = [b for a, b in ((Action.ASK_REPORTER, btn(tr.plain("❓ Ask the reporter"), OfficerAction.ASK, view.id)),
+                           (Action.ADD_NOTE, btn(tr.plain("📝 Note"), OfficerAction.NOTE, view.id))) if a in can]
     if work:
         rows.append(work)
-    moves = [b for a, b in ((Action.HAND_OVER, btn(tr.plain("🔀 Hand over"), OA.HANDOVER, view.id)),
-                            (Action.REJECT, btn(tr.plain("⛔ Reject"), OA.REJECT, view.id))) if a in can]
+    moves = [b for a, b in ((Action.HAND_OVER, btn(tr.plain("🔀 Hand over"), OfficerAction.HANDOVER, view.id)),
+                            (Action.REJECT, btn(tr.plain("⛔ Reject"), OfficerAction.REJECT, view.id))) if a in can]
     if moves:
         rows.append(moves)
     if Action.MARK_DUPLICATE in can:
-        row = [btn(tr.plain("🔗 Duplicate of…"), OA.DUPLICATE, view.id)]
+        row = [btn(tr.plain("🔗 Duplicate of…"), OfficerAction.DUPLICATE, view.id)]
         if view.can_merge_nearby:
             # The target is read from the database when pressed, not from this button.
-            row.insert(0, btn(tr.plain("🔗 Merge into the nearby report"), OA.MERGE, view.id))
+            row.insert(0, btn(tr.plain("🔗 Merge into the nearby report"), OfficerAction.MERGE, view.id))
         rows.append(row)
     if details and Action.VIEW in can:
-        rows.append([btn(tr.plain("📄 Details"), OA.DETAILS, view.id)])
+        rows.append([btn(tr.plain("📄 Details"), OfficerAction.DETAILS, view.id)])
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from backoffice.handlers.queue import QueueCb
 from backoffice.handlers.summary import SubCb
-from backoffice.keyboards import OA, OfficerCb
+from backoffice.keyboards import OfficerAction, OfficerCb
 from core.summary import Period
 from db.models import AuditEvent, Report
 from tests.access_world import ACTORS, World, files_seen, make_world, seen_by
@@ -24,7 +24,7 @@ ACTING = {"holder", "supervisor"}  # the holder of a report, and a supervisor of
 
 @dataclass(frozen=True)
 class Case:
-    button: OA
+    button: OfficerAction
     state: str  # the report's state when pressed (tests/access_world.World.take)
     allowed: frozenset[str]
     arg: str = ""
@@ -36,24 +36,24 @@ class Case:
 
 
 CASES = [
-    Case(OA.ACK, "new", frozenset({"holder", "same", "supervisor", "duty"}), becomes="diterima"),
-    Case(OA.DETAILS, "held", frozenset({"holder", "same", "supervisor", "auditor", "duty"}), says="RAHASIA"),
-    Case(OA.ON_THE_WAY, "held", frozenset(ACTING), becomes="ditangani"),
-    Case(OA.CLOSE, "held", frozenset(ACTING), says="outcome"),
-    Case(OA.OUTCOME, "held", frozenset(ACTING), arg="ditertibkan", says="How many persons"),
-    Case(OA.REJECT, "held", frozenset(ACTING), says="Why is this report rejected"),
-    Case(OA.HANDOVER, "held", frozenset(ACTING), says="hand over to which agency"),
-    Case(OA.HANDOVER_TO, "held", frozenset(ACTING), arg="dinsos", says="reason for the hand-over"),
-    Case(OA.ASK, "held", frozenset(ACTING), says="question for the reporter"),
-    Case(OA.NOTE, "held", frozenset({"holder", "same", "supervisor"}), says="Type the note"),
-    Case(OA.MERGE, "held", frozenset(ACTING), becomes="duplikat"),
-    Case(OA.DUPLICATE, "held", frozenset(ACTING), says="Type the ticket"),
-    Case(OA.REOPEN, "closed", frozenset({"supervisor"}), becomes="baru"),
-    Case(OA.REASSIGN, "held", frozenset({"supervisor"}), says="Assign to whom"),
-    Case(OA.REASSIGN_TO, "held", frozenset({"supervisor"}), arg="{same}", holder="same"),
+    Case(OfficerAction.ACK, "new", frozenset({"holder", "same", "supervisor", "duty"}), becomes="diterima"),
+    Case(OfficerAction.DETAILS, "held", frozenset({"holder", "same", "supervisor", "auditor", "duty"}), says="RAHASIA"),
+    Case(OfficerAction.ON_THE_WAY, "held", frozenset(ACTING), becomes="ditangani"),
+    Case(OfficerAction.CLOSE, "held", frozenset(ACTING), says="outcome"),
+    Case(OfficerAction.OUTCOME, "held", frozenset(ACTING), arg="ditertibkan", says="How many persons"),
+    Case(OfficerAction.REJECT, "held", frozenset(ACTING), says="Why is this report rejected"),
+    Case(OfficerAction.HANDOVER, "held", frozenset(ACTING), says="hand over to which agency"),
+    Case(OfficerAction.HANDOVER_TO, "held", frozenset(ACTING), arg="dinsos", says="reason for the hand-over"),
+    Case(OfficerAction.ASK, "held", frozenset(ACTING), says="question for the reporter"),
+    Case(OfficerAction.NOTE, "held", frozenset({"holder", "same", "supervisor"}), says="Type the note"),
+    Case(OfficerAction.MERGE, "held", frozenset(ACTING), becomes="duplikat"),
+    Case(OfficerAction.DUPLICATE, "held", frozenset(ACTING), says="Type the ticket"),
+    Case(OfficerAction.REOPEN, "closed", frozenset({"supervisor"}), becomes="baru"),
+    Case(OfficerAction.REASSIGN, "held", frozenset({"supervisor"}), says="Assign to whom"),
+    Case(OfficerAction.REASSIGN_TO, "held", frozenset({"supervisor"}), arg="{same}", holder="same"),
     # Buttons that only move a conversation on name a report but read nothing of it.
-    Case(OA.SKIP, "held", frozenset()),
-    Case(OA.CANCEL, "held", frozenset()),
+    Case(OfficerAction.SKIP, "held", frozenset()),
+    Case(OfficerAction.CANCEL, "held", frozenset()),
 ]
 
 
@@ -100,7 +100,7 @@ async def test_every_button_for_every_actor(tmp_path):
                     problems.append(f"{what}: the report changed to {after.state}/{after.owner_id}")
                 if planted in seen:
                     problems.append(f"{what}: the planted description reached the chat")
-                if case.button not in (OA.SKIP, OA.CANCEL) and not toast:
+                if case.button not in (OfficerAction.SKIP, OfficerAction.CANCEL) and not toast:
                     problems.append(f"{what}: refused without a word")
                 if report.ticket in toast and kind not in ("same", "auditor", "duty"):
                     problems.append(f"{what}: the refusal names the report ({toast!r})")

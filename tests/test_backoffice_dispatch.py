@@ -81,8 +81,8 @@ async def test_officer_of_another_agency_cannot_acknowledge(h):
     await english(r)
     await full_report(r)
     report = await h.scalar(select(Report))
-    from backoffice.keyboards import OA, OfficerCb
-    await dinsos.tap_data(OfficerCb(action=OA.ACK, report=report.id).pack())
+    from backoffice.keyboards import OfficerAction, OfficerCb
+    await dinsos.tap_data(OfficerCb(action=OfficerAction.ACK, report=report.id).pack())
     assert any("not available" in t for t in dinsos.user.callback_answers)
     assert (await h.scalar(select(Report))).state == "baru"
     assert await h.count(Outbox, Outbox.bot == "backoffice", Outbox.status == "dead") == 0
@@ -202,8 +202,8 @@ async def test_reject_with_a_reason_tells_the_reporter(h):
     assert (await h.scalar(select(Report))).state == "ditolak"
     assert any("Not found at the location" in t for t in r.texts())
     # A closed report refuses further actions, even from a forged button.
-    from backoffice.keyboards import OA, OfficerCb
-    await officer.tap_data(OfficerCb(action=OA.ACK, report=report.id).pack())
+    from backoffice.keyboards import OfficerAction, OfficerCb
+    await officer.tap_data(OfficerCb(action=OfficerAction.ACK, report=report.id).pack())
     assert officer.user.callback_answers[-1] == f"{report.ticket} can no longer be acknowledged (it is ditolak).", \
         officer.user.callback_answers
 
@@ -328,7 +328,7 @@ async def test_internal_note_is_not_shown_to_the_reporter(h):
 
 
 async def test_nearby_report_is_linked_in_the_alert_and_can_be_merged(h):
-    from backoffice.keyboards import OA, OfficerCb
+    from backoffice.keyboards import OfficerAction, OfficerCb
 
     officer = await h.officer(9001, "Budi", areas=["Alpha"])
     first, second = h.resident(5001, "Siti"), h.resident(5002, "Rina")
@@ -342,7 +342,7 @@ async def test_nearby_report_is_linked_in_the_alert_and_can_be_merged(h):
     assert reports[0].ticket in alert.text
     # Merging is for the report's holder (or a supervisor): the officer takes it first.
     assert not any("Merge" in b for row in alert.buttons for b in row)
-    await officer.tap_data(OfficerCb(action=OA.MERGE, report=reports[1].id).pack())
+    await officer.tap_data(OfficerCb(action=OfficerAction.MERGE, report=reports[1].id).pack())
     assert (await h.scalar(select(Report).where(Report.id == reports[1].id))).state == "baru"
     officer.user.click(alert.buttons[0][0], message=alert)  # ✋ Acknowledge; the alert is redrawn
     await h.settle()
@@ -357,9 +357,9 @@ async def test_supervisor_reassigns_and_reopens_officer_cannot(h):
     officer, r, report = await _acknowledged_report(h)
     sri = await h.officer(9002, "Sri", areas=["Alpha"])
     supervisor = await h.officer(9005, "Kasatpol", role="supervisor")
-    from backoffice.keyboards import OA, OfficerCb
+    from backoffice.keyboards import OfficerAction, OfficerCb
     # An officer forging the supervisor's button is refused on the server.
-    await officer.tap_data(OfficerCb(action=OA.REASSIGN_TO, report=report.id, arg="2").pack())
+    await officer.tap_data(OfficerCb(action=OfficerAction.REASSIGN_TO, report=report.id, arg="2").pack())
     assert any("Only a supervisor" in t or "supervisor" in t.lower() for t in officer.user.callback_answers)
     detail = await supervisor.say(f"/lapor {report.ticket}")
     await supervisor.tap(next(b for row in detail.buttons for b in row if "Reassign" in b or "Alihkan ke" in b))
@@ -370,7 +370,7 @@ async def test_supervisor_reassigns_and_reopens_officer_cannot(h):
     assert moved.owner_id == sri_id
     assert any(report.ticket in (m.text or "") for m in sri.user.messages)
     # Sri rejects it; the supervisor reopens it.
-    await sri.tap_data(OfficerCb(action=OA.REJECT, report=report.id).pack())
+    await sri.tap_data(OfficerCb(action=OfficerAction.REJECT, report=report.id).pack())
     await sri.say("Wrong place")
     assert (await h.scalar(select(Report))).state == "ditolak"
     detail = await supervisor.say(f"/lapor {report.ticket}")
@@ -391,8 +391,8 @@ async def test_auditor_reads_but_cannot_act(h):
     report = await h.scalar(select(Report))
     detail = await auditor.say(f"/lapor {report.ticket}")
     assert report.ticket in detail.text and not detail.buttons
-    from backoffice.keyboards import OA, OfficerCb
-    await auditor.tap_data(OfficerCb(action=OA.ACK, report=report.id).pack())
+    from backoffice.keyboards import OfficerAction, OfficerCb
+    await auditor.tap_data(OfficerCb(action=OfficerAction.ACK, report=report.id).pack())
     assert any("only read" in t for t in auditor.user.callback_answers)
     assert (await h.scalar(select(Report))).state == "baru"
 

@@ -44,8 +44,8 @@ async def test_another_residents_report_is_not_shown(h):
     await english(b)
     answer = await b.say(f"/status {report.ticket}")
     assert "No report of yours" in answer.text
-    from bot.handlers.my_reports import MA, MyCb
-    await b.tap_data(MyCb(action=MA.WITHDRAW_YES, id=report.id).pack())
+    from bot.handlers.my_reports import MyCb, MyReportsAction
+    await b.tap_data(MyCb(action=MyReportsAction.WITHDRAW_YES, id=report.id).pack())
     assert any("not found" in t for t in b.user.callback_answers)
     assert (await h.scalar(select(Report))).state == "baru"
 

@@ -219,8 +219,8 @@ async def test_stale_button_is_refused(h):
     category_question = next(m for m in r.user.messages if "What did you see" in (m.text or "")
                              or "Category" in (m.text or ""))
     # That message's buttons are gone; a forged press of a category arrives anyway.
-    from bot.flows.report_ui import RA, ReportCb
-    await r.tap_data(ReportCb(action=RA.CATEGORY, arg="pelacuran").pack())
+    from bot.flows.report_ui import ReportAction, ReportCb
+    await r.tap_data(ReportCb(action=ReportAction.CATEGORY, arg="pelacuran").pack())
     assert any("no longer valid" in a for a in r.user.callback_answers)
     assert (await h.conversation(r))[1]["draft"]["category"] == "pengemis"
     assert category_question is not None

@@ -11,7 +11,7 @@ import json
 
 from sqlalchemy import select
 
-from backoffice.keyboards import OA, OfficerCb
+from backoffice.keyboards import OfficerAction, OfficerCb
 from db.models import Base, Report
 from tests.flows import english, full_report, report_until
 
@@ -70,7 +70,7 @@ async def test_after_deletion_nothing_of_the_resident_is_left_anywhere(h):
     alert = next(m for m in budi.user.messages if m.text and report.ticket in m.text)
     budi.user.click(alert.buttons[0][0], message=alert)
     await h.settle()
-    await budi.tap_data(OfficerCb(action=OA.ASK, report=report.id).pack())
+    await budi.tap_data(OfficerCb(action=OfficerAction.ASK, report=report.id).pack())
     await budi.say("Which side of the market?")
     question = next(m for m in r.user.messages if m.text and "Which side" in m.text)
     await r.tap(question.buttons[0][0])
@@ -81,7 +81,7 @@ async def test_after_deletion_nothing_of_the_resident_is_left_anywhere(h):
     await r.say(PHONE)
     await r.tap("Send offer")
     # Budi closes the case; the resident asks to be deleted, with a report half written.
-    await budi.tap_data(OfficerCb(action=OA.CLOSE, report=report.id).pack())
+    await budi.tap_data(OfficerCb(action=OfficerAction.CLOSE, report=report.id).pack())
     await budi.tap("Not found at the location")
     await budi.tap("Skip")
     assert (await h.scalar(select(Report))).state == "selesai"

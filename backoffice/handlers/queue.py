@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.alerts import alert_text
-from backoffice.keyboards import OA, OfficerCb, alert_keyboard
+from backoffice.keyboards import OfficerAction, OfficerCb, alert_keyboard
 from backoffice.middlewares import shown
 from core.access import Channel, View, list_scope, may_view
 from core.clock import Clock
@@ -47,7 +47,8 @@ def _line_button(tr: Translator, region: RegionConfig, line: QueueLine) -> Inlin
     urgent = "🚨 " if line.urgent else ""
     label = region.category(line.category).label.get(tr.lang)
     text = f"{urgent}{late}{line.ticket} · {label} · {line.kecamatan or '-'} · {line.state}"
-    return InlineKeyboardButton(text=text[:120], callback_data=OfficerCb(action=OA.DETAILS, report=line.id).pack())
+    return InlineKeyboardButton(text=text[:120], callback_data=OfficerCb(action=OfficerAction.DETAILS,
+                                                                         report=line.id).pack())
 
 
 async def show_queue(message: Message, officer: OfficerInfo, tr: Translator, region: RegionConfig,

@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backoffice.keyboards import BUTTON_ACTIONS, OA, OfficerCb, btn
+from backoffice.keyboards import BUTTON_ACTIONS, OfficerAction, OfficerCb, btn
 from backoffice.middlewares import shown
 from core.access import Channel, may_hold
 from core.clock import Clock
@@ -50,7 +50,7 @@ class WorkFlow(StatesGroup):
 
 
 def _cancel_row(tr: Translator, report_id: int) -> list:
-    return [btn(tr.plain("✖️ Cancel"), OA.CANCEL, report_id)]
+    return [btn(tr.plain("✖️ Cancel"), OfficerAction.CANCEL, report_id)]
 
 
 def _with_cancel(tr: Translator, report_id: int, rows: list | None = None) -> InlineKeyboardMarkup:
@@ -74,17 +74,17 @@ def router() -> Router:
     r = Router(name="backoffice-work")
 
     # --- close ----------------------------------------------------------------------------
-    @r.callback_query(OfficerCb.filter(F.action == OA.CLOSE))
+    @r.callback_query(OfficerCb.filter(F.action == OfficerAction.CLOSE))
     async def close_start(callback: CallbackQuery, callback_data: OfficerCb, officer: OfficerInfo,
                           channel: Channel, tr: Translator, region: RegionConfig, session: AsyncSession,
                           clock: Clock) -> None:
         report = await _may(callback_data, officer, channel, session, clock)
         agency = region.agency(report.agency)
-        rows = [[btn(o.label.get(tr.lang), OA.OUTCOME, report.id, o.code)] for o in agency.outcomes]
+        rows = [[btn(o.label.get(tr.lang), OfficerAction.OUTCOME, report.id, o.code)] for o in agency.outcomes]
         await shown(callback).answer(tr("<b>{ticket}</b>: what was the outcome?", ticket=report.ticket),
                                       reply_markup=_with_cancel(tr, report.id, rows))
 
-    @r.callback_query(OfficerCb.filter(F.action == OA.OUTCOME))
+    @r.callback_query(OfficerCb.filter(F.action == OfficerAction.OUTCOME))
     async def chose_outcome(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
                             state: FSMContext, officer: OfficerInfo, channel: Channel, tr: Translator,
                             region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
@@ -125,7 +125,7 @@ def router() -> Router:
         await message.answer(
             tr("Age group and sex (optional): type e.g. <code>anak 2 dewasa 1 L 2 P 1</code>, or tap Skip."),
             reply_markup=InlineKeyboardMarkup(inline_keyboard=[
-                [btn(tr.plain("Skip"), OA.SKIP, data["report"])], _cancel_row(tr, data["report"])]))
+                [btn(tr.plain("Skip"), OfficerAction.SKIP, data["report"])], _cancel_row(tr, data["report"])]))
 
     @r.message(WorkFlow.breakdown, F.text)
     async def got_breakdown(message: Message, state: FSMContext, tr: Translator) -> None:
@@ -138,12 +138,12 @@ def router() -> Router:
         await state.update_data(breakdown=counts)
         await _ask_note(message, state, tr, data["report"])
 
-    @r.callback_query(WorkFlow.breakdown, OfficerCb.filter(F.action == OA.SKIP))
+    @r.callback_query(WorkFlow.breakdown, OfficerCb.filter(F.action == OfficerAction.SKIP))
     async def skip_breakdown(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
         await shown(callback).edit_reply_markup(reply_markup=None)
         await _ask_note(shown(callback), state, tr, (await state.get_data())["report"])
 
-    @r.callback_query(WorkFlow.note, OfficerCb.filter(F.action == OA.SKIP))
+    @r.callback_query(WorkFlow.note, OfficerCb.filter(F.action == OfficerAction.SKIP))
     async def skip_note(callback: CallbackQuery, state: FSMContext,
                         officer: OfficerInfo, tr: Translator, region: RegionConfig, session: AsyncSession,
                         clock: Clock) -> None:
@@ -157,7 +157,7 @@ def router() -> Router:
         await _close(message, state, officer, tr, region, session, clock, note=note)
 
     # --- reject ---------------------------------------------------------------------------
-    @r.callback_query(OfficerCb.filter(F.action == OA.REJECT))
+    @r.callback_query(OfficerCb.filter(F.action == OfficerAction.REJECT))
     async def reject_start(callback: CallbackQuery, callback_data: OfficerCb, state: FSMContext,
                            officer: OfficerInfo, channel: Channel, tr: Translator, session: AsyncSession,
                            clock: Clock) -> None:
@@ -180,17 +180,17 @@ def router() -> Router:
         await _finish(message, state, tr, act)
 
     # --- hand over ------------------------------------------------------------------------
-    @r.callback_query(OfficerCb.filter(F.action == OA.HANDOVER))
+    @r.callback_query(OfficerCb.filter(F.action == OfficerAction.HANDOVER))
     async def handover_start(callback: CallbackQuery, callback_data: OfficerCb, officer: OfficerInfo,
                              channel: Channel, tr: Translator, region: RegionConfig, session: AsyncSession,
                              clock: Clock) -> None:
         report = await _may(callback_data, officer, channel, session, clock)
-        rows = [[btn(a.short.get(tr.lang), OA.HANDOVER_TO, report.id, a.code)]
+        rows = [[btn(a.short.get(tr.lang), OfficerAction.HANDOVER_TO, report.id, a.code)]
                 for a in region.agencies if a.code != report.agency]
         await shown(callback).answer(tr("<b>{ticket}</b>: hand over to which agency?", ticket=report.ticket),
                                       reply_markup=_with_cancel(tr, report.id, rows))
 
-    @r.callback_query(OfficerCb.filter(F.action == OA.HANDOVER_TO))
+    @r.callback_query(OfficerCb.filter(F.action == OfficerAction.HANDOVER_TO))
     async def handover_to(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
                           state: FSMContext, officer: OfficerInfo, channel: Channel, tr: Translator,
                           region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
@@ -217,12 +217,12 @@ def router() -> Router:
         await _finish(message, state, tr, act)
 
     # --- ask the reporter, internal note -----------------------------------------------------
-    @r.callback_query(OfficerCb.filter(F.action.in_({OA.ASK, OA.NOTE})))
+    @r.callback_query(OfficerCb.filter(F.action.in_({OfficerAction.ASK, OfficerAction.NOTE})))
     async def text_start(callback: CallbackQuery, callback_data: OfficerCb, state: FSMContext,
                          officer: OfficerInfo, channel: Channel, tr: Translator, session: AsyncSession,
                          clock: Clock) -> None:
         await _may(callback_data, officer, channel, session, clock)
-        asking = callback_data.action == OA.ASK
+        asking = callback_data.action == OfficerAction.ASK
         await state.set_state(WorkFlow.question if asking else WorkFlow.note_text)
         await state.set_data({"report": callback_data.report})
         prompt = (tr("Type your question for the reporter. The bot relays it; you will not see who they are.")
@@ -257,7 +257,7 @@ def router() -> Router:
         await _finish(message, state, tr, act)
 
     # --- duplicates -------------------------------------------------------------------------
-    @r.callback_query(OfficerCb.filter(F.action == OA.MERGE))
+    @r.callback_query(OfficerCb.filter(F.action == OfficerAction.MERGE))
     async def merge(callback: CallbackQuery, callback_data: OfficerCb, officer: OfficerInfo, channel: Channel,
                     tr: Translator, region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
         await _may(callback_data, officer, channel, session, clock)
@@ -265,7 +265,7 @@ def router() -> Router:
                                                 report_id=callback_data.report)
         await shown(callback).answer(tr("🔗 {ticket} merged into {other}.", ticket=result.ticket, other=other))
 
-    @r.callback_query(OfficerCb.filter(F.action == OA.DUPLICATE))
+    @r.callback_query(OfficerCb.filter(F.action == OfficerAction.DUPLICATE))
     async def duplicate_start(callback: CallbackQuery, callback_data: OfficerCb, state: FSMContext,
                               officer: OfficerInfo, channel: Channel, tr: Translator, session: AsyncSession,
                               clock: Clock) -> None:
@@ -292,7 +292,7 @@ def router() -> Router:
         await _finish(message, state, tr, act)
 
     # --- supervisors: reopen, reassign ------------------------------------------------------
-    @r.callback_query(OfficerCb.filter(F.action == OA.REOPEN))
+    @r.callback_query(OfficerCb.filter(F.action == OfficerAction.REOPEN))
     async def reopen_report(callback: CallbackQuery, callback_data: OfficerCb, officer: OfficerInfo,
                             channel: Channel, tr: Translator, region: RegionConfig, session: AsyncSession,
                             clock: Clock) -> None:
@@ -300,16 +300,16 @@ def router() -> Router:
         result = await reopen(session, clock=clock, region=region, officer=officer, report_id=callback_data.report)
         await shown(callback).answer(tr("🔁 {ticket} is back in the queue.", ticket=result.ticket))
 
-    @r.callback_query(OfficerCb.filter(F.action == OA.REASSIGN))
+    @r.callback_query(OfficerCb.filter(F.action == OfficerAction.REASSIGN))
     async def reassign_start(callback: CallbackQuery, callback_data: OfficerCb, officer: OfficerInfo,
                              channel: Channel, tr: Translator, session: AsyncSession, clock: Clock) -> None:
         report = await _may(callback_data, officer, channel, session, clock)
         people = [o for o in await officers_of(session, agency=report.agency) if may_hold(o, report.agency)]
-        rows = [[btn(o.name, OA.REASSIGN_TO, callback_data.report, str(o.id))] for o in people[:30]]
+        rows = [[btn(o.name, OfficerAction.REASSIGN_TO, callback_data.report, str(o.id))] for o in people[:30]]
         await shown(callback).answer(tr("Assign to whom?"), reply_markup=InlineKeyboardMarkup(
             inline_keyboard=rows + [_cancel_row(tr, callback_data.report)]))
 
-    @r.callback_query(OfficerCb.filter(F.action == OA.REASSIGN_TO))
+    @r.callback_query(OfficerCb.filter(F.action == OfficerAction.REASSIGN_TO))
     async def reassign_to(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
                           officer: OfficerInfo, channel: Channel, tr: Translator, region: RegionConfig,
                           session: AsyncSession, clock: Clock) -> None:
@@ -323,7 +323,7 @@ def router() -> Router:
         await shown(callback).edit_reply_markup(reply_markup=None)
         await shown(callback).answer(tr("👤 {ticket} reassigned.", ticket=result.ticket))
 
-    @r.callback_query(OfficerCb.filter(F.action == OA.CANCEL))
+    @r.callback_query(OfficerCb.filter(F.action == OfficerAction.CANCEL))
     async def cancel(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
         await state.clear()
         await shown(callback).edit_reply_markup(reply_markup=None)
@@ -351,7 +351,7 @@ async def _ask_note(message: Message, state: FSMContext, tr: Translator, report_
     await state.set_state(WorkFlow.note)
     await message.answer(tr("Add a closing note for the file (optional)."),
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=[
-                             [btn(tr.plain("Skip"), OA.SKIP, report_id)], _cancel_row(tr, report_id)]))
+                             [btn(tr.plain("Skip"), OfficerAction.SKIP, report_id)], _cancel_row(tr, report_id)]))
 
 
 async def _close(message: Message, state: FSMContext, officer: OfficerInfo, tr: Translator, region: RegionConfig,

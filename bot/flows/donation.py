@@ -38,23 +38,25 @@ class PledgeFlow(StatesGroup):
     review = State()
 
 
-class DA(StrEnum):
+class DonationAction(StrEnum):
+    """The buttons of the donation pledge (/sumbangan)."""
+
     KIND = "kind"
     SEND = "send"
     CANCEL = "cancel"
 
 
 class DonationCb(CallbackData, prefix="d"):
-    action: DA
+    action: DonationAction
     arg: str = ""
 
 
-def _btn(text: str, action: DA, arg: str = "") -> InlineKeyboardButton:
+def _btn(text: str, action: DonationAction, arg: str = "") -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=DonationCb(action=action, arg=arg).pack())
 
 
 def _cancel_row(tr: Translator) -> list[InlineKeyboardButton]:
-    return [_btn(tr.plain("✖️ Cancel"), DA.CANCEL)]
+    return [_btn(tr.plain("✖️ Cancel"), DonationAction.CANCEL)]
 
 
 TOO_MANY_PLEDGES = N_("Thank you! You have already made as many donation offers today as we can take in one day. "
@@ -73,7 +75,7 @@ async def start_pledge(message: Message, state: FSMContext, tr: Translator, regi
            "This bot never takes money: Dinas Sosial will contact you to arrange it.\n\n"
            "<b>What would you like to give?</b>"),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=[
-            [_btn(tr.plain(label), DA.KIND, kind) for kind, label in DONATION_KIND_LABELS.items()],
+            [_btn(tr.plain(label), DonationAction.KIND, kind) for kind, label in DONATION_KIND_LABELS.items()],
             _cancel_row(tr),
         ]),
     )
@@ -90,7 +92,7 @@ async def _save(state: FSMContext, pledge: PledgeDraft) -> None:
 def router() -> Router:
     r = Router(name="donation")
 
-    @r.callback_query(PledgeFlow.kind, DonationCb.filter(F.action == DA.KIND))
+    @r.callback_query(PledgeFlow.kind, DonationCb.filter(F.action == DonationAction.KIND))
     async def chose_kind(callback: CallbackQuery, callback_data: DonationCb, callback_answer: CallbackAnswer,
                          state: FSMContext, tr: Translator) -> None:
         try:
@@ -157,7 +159,7 @@ def router() -> Router:
     async def description_other(message: Message, tr: Translator) -> None:
         await message.answer(tr("Please describe your offer in words."))
 
-    @r.callback_query(PledgeFlow.review, DonationCb.filter(F.action == DA.SEND))
+    @r.callback_query(PledgeFlow.review, DonationCb.filter(F.action == DonationAction.SEND))
     async def send(callback: CallbackQuery, state: FSMContext, tr: Translator, region: RegionConfig,
                    reporter: ReporterInfo, session: AsyncSession, clock: Clock) -> None:
         pledge = await _pledge(state)
@@ -170,7 +172,7 @@ def router() -> Router:
         await state.clear()
         await shown(callback).edit_reply_markup(reply_markup=None)
 
-    @r.callback_query(PledgeFlow(), DonationCb.filter(F.action == DA.CANCEL))
+    @r.callback_query(PledgeFlow(), DonationCb.filter(F.action == DonationAction.CANCEL))
     async def cancel(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
         await shown(callback).edit_reply_markup(reply_markup=None)
         await leave_flow(shown(callback), state, tr, tr("Cancelled. Nothing was sent."))
@@ -201,5 +203,5 @@ async def _set_contact(message: Message, state: FSMContext, tr: Translator, regi
             tr("Passed to: {v}", v=region.agency(region.donations.agency).name.get(tr.lang)),
         ]),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=[
-            [_btn(tr.plain("✅ Send offer"), DA.SEND)], _cancel_row(tr)]),
+            [_btn(tr.plain("✅ Send offer"), DonationAction.SEND)], _cancel_row(tr)]),
     )

@@ -17,8 +17,8 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot.flows.report_nav import advance, escape, location_summary, menu_markup, shown
 from bot.flows.report_ui import (
     BTN_PICK_KECAMATAN,
-    RA,
     WHEN_LABELS,
+    ReportAction,
     ReportCb,
     ReportFlow,
     ask,
@@ -69,7 +69,7 @@ def router() -> Router:
     r = Router(name="report-steps")
 
     # --- category ------------------------------------------------------------------------
-    @r.callback_query(ReportFlow.category, ReportCb.filter(F.action == RA.CATEGORY))
+    @r.callback_query(ReportFlow.category, ReportCb.filter(F.action == ReportAction.CATEGORY))
     async def chose_category(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
                              state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         category = next((c for c in region.categories if c.code == callback_data.arg), None)
@@ -81,7 +81,7 @@ def router() -> Router:
         await _confirm(callback, tr("✅ Category: <b>{v}</b>", v=category.label.get(tr.lang)))
         await advance(shown(callback), state, tr, region, draft)
 
-    @r.callback_query(ReportFlow.category, ReportCb.filter(F.action == RA.CATEGORY_HELP))
+    @r.callback_query(ReportFlow.category, ReportCb.filter(F.action == ReportAction.CATEGORY_HELP))
     async def category_help(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
                             tr: Translator, region: RegionConfig) -> None:
         category = next((c for c in region.categories if c.code == callback_data.arg), None)
@@ -94,11 +94,11 @@ def router() -> Router:
             f"<i>{escape(category.source)}</i>" if category.source else "",
         ]).strip()
         await shown(callback).edit_text(text, reply_markup=markup([
-            [button(tr.plain("✅ Choose this category"), RA.CATEGORY, category.code)],
-            [button(tr.plain("⬅️ Back to the list"), RA.CATEGORY_LIST)],
+            [button(tr.plain("✅ Choose this category"), ReportAction.CATEGORY, category.code)],
+            [button(tr.plain("⬅️ Back to the list"), ReportAction.CATEGORY_LIST)],
         ]))
 
-    @r.callback_query(ReportFlow.category, ReportCb.filter(F.action == RA.CATEGORY_LIST))
+    @r.callback_query(ReportFlow.category, ReportCb.filter(F.action == ReportAction.CATEGORY_LIST))
     async def category_list(callback: CallbackQuery, state: FSMContext, tr: Translator,
                             region: RegionConfig) -> None:
         await shown(callback).edit_text(
@@ -153,7 +153,7 @@ def router() -> Router:
         await ask("location", message, state, tr, region, await _draft(state),
                   prefix=tr("I need the place first."))
 
-    @r.callback_query(ReportFlow.kecamatan, ReportCb.filter(F.action == RA.KECAMATAN))
+    @r.callback_query(ReportFlow.kecamatan, ReportCb.filter(F.action == ReportAction.KECAMATAN))
     async def chose_kecamatan(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
                               state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         index = int(callback_data.arg) if callback_data.arg.isdecimal() else -1
@@ -172,7 +172,7 @@ def router() -> Router:
         else:
             await _ask_landmark(shown(callback), state, tr, region, required=not draft.has_pin)
 
-    @r.callback_query(ReportFlow.desa, ReportCb.filter(F.action == RA.DESA_PAGE))
+    @r.callback_query(ReportFlow.desa, ReportCb.filter(F.action == ReportAction.DESA_PAGE))
     async def desa_page(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
                         state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         draft = await _draft(state)
@@ -184,7 +184,7 @@ def router() -> Router:
         await shown(callback).edit_reply_markup(
             reply_markup=desa_keyboard(tr, kecamatan.desa, page, await is_editing(state)))
 
-    @r.callback_query(ReportFlow.desa, ReportCb.filter(F.action.in_({RA.DESA, RA.SKIP})))
+    @r.callback_query(ReportFlow.desa, ReportCb.filter(F.action.in_({ReportAction.DESA, ReportAction.SKIP})))
     async def chose_desa(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
                          state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         draft = await _draft(state)
@@ -192,7 +192,7 @@ def router() -> Router:
         if kecamatan is None:
             refuse(callback_answer, tr.plain("This button is no longer valid."))
             return
-        if callback_data.action == RA.DESA:
+        if callback_data.action == ReportAction.DESA:
             index = int(callback_data.arg) if callback_data.arg.isdecimal() else -1
             if not 0 <= index < len(kecamatan.desa):
                 refuse(callback_answer, tr.plain("This button is no longer valid."))
@@ -236,7 +236,7 @@ def router() -> Router:
         draft.landmark = text
         await _finish_location(message, state, tr, region, draft)
 
-    @r.callback_query(ReportFlow.landmark, ReportCb.filter((F.action == RA.SKIP) & (F.arg == "landmark")))
+    @r.callback_query(ReportFlow.landmark, ReportCb.filter((F.action == ReportAction.SKIP) & (F.arg == "landmark")))
     async def skip_landmark(callback: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext,
                             tr: Translator, region: RegionConfig) -> None:
         draft = await _draft(state)
@@ -252,12 +252,12 @@ def router() -> Router:
         await message.answer(tr("Please type the landmark as text."))
 
     # --- people, age, description ----------------------------------------------------------
-    @r.callback_query(ReportFlow.people_count, ReportCb.filter(F.action == RA.PEOPLE))
+    @r.callback_query(ReportFlow.people_count, ReportCb.filter(F.action == ReportAction.PEOPLE))
     async def chose_people(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
                            state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         await _set_choice(callback, callback_answer, state, tr, region, "people_count", PeopleCount, callback_data.arg)
 
-    @r.callback_query(ReportFlow.age_group, ReportCb.filter(F.action == RA.AGE))
+    @r.callback_query(ReportFlow.age_group, ReportCb.filter(F.action == ReportAction.AGE))
     async def chose_age(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
                         state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         await _set_choice(callback, callback_answer, state, tr, region, "age_group", AgeGroup, callback_data.arg)
@@ -277,7 +277,8 @@ def router() -> Router:
         draft.description, draft.description_done = text, True
         await advance(message, state, tr, region, draft)
 
-    @r.callback_query(ReportFlow.description, ReportCb.filter((F.action == RA.SKIP) & (F.arg == "description")))
+    @r.callback_query(ReportFlow.description,
+                      ReportCb.filter((F.action == ReportAction.SKIP) & (F.arg == "description")))
     async def skip_description(callback: CallbackQuery, state: FSMContext, tr: Translator,
                                region: RegionConfig) -> None:
         draft = await _draft(state)
@@ -286,7 +287,7 @@ def router() -> Router:
         await advance(shown(callback), state, tr, region, draft)
 
     # --- when ------------------------------------------------------------------------------
-    @r.callback_query(ReportFlow.seen_when, ReportCb.filter(F.action == RA.WHEN))
+    @r.callback_query(ReportFlow.seen_when, ReportCb.filter(F.action == ReportAction.WHEN))
     async def chose_when(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
                          state: FSMContext, tr: Translator, region: RegionConfig, clock: Clock) -> None:
         try:
@@ -306,7 +307,7 @@ def router() -> Router:
         await _confirm(callback, tr("✅ Seen: <b>{v}</b>", v=tr.plain(WHEN_LABELS[when])))
         await advance(shown(callback), state, tr, region, draft)
 
-    @r.callback_query(ReportFlow.seen_time, ReportCb.filter((F.action == RA.SKIP) & (F.arg == "time")))
+    @r.callback_query(ReportFlow.seen_time, ReportCb.filter((F.action == ReportAction.SKIP) & (F.arg == "time")))
     async def time_back(callback: CallbackQuery, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         await _confirm(callback, "⬅️")
         await ask("seen_when", shown(callback), state, tr, region, await _draft(state))
@@ -357,14 +358,14 @@ def router() -> Router:
                                 n=len(draft.photos), limit=limit),
                              reply_markup=photos_keyboard(tr, len(draft.photos), await is_editing(state)))
 
-    @r.callback_query(ReportFlow.photos, ReportCb.filter(F.action == RA.PHOTOS_DONE))
+    @r.callback_query(ReportFlow.photos, ReportCb.filter(F.action == ReportAction.PHOTOS_DONE))
     async def photos_done(callback: CallbackQuery, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         draft = await _draft(state)
         draft.photos_done = True
         await _confirm(callback, tr("✅ Photos: {n}", n=len(draft.photos)))
         await advance(shown(callback), state, tr, region, draft)
 
-    @r.callback_query(ReportFlow.photos, ReportCb.filter(F.action == RA.PHOTOS_CLEAR))
+    @r.callback_query(ReportFlow.photos, ReportCb.filter(F.action == ReportAction.PHOTOS_CLEAR))
     async def photos_clear(callback: CallbackQuery, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         draft = await _draft(state)
         draft.photos = []
@@ -379,7 +380,7 @@ def router() -> Router:
                              reply_markup=photos_keyboard(tr, len(draft.photos), await is_editing(state)))
 
     # --- danger, reporter --------------------------------------------------------------------
-    @r.callback_query(ReportFlow.urgent, ReportCb.filter(F.action == RA.URGENT))
+    @r.callback_query(ReportFlow.urgent, ReportCb.filter(F.action == ReportAction.URGENT))
     async def chose_urgent(callback: CallbackQuery, callback_data: ReportCb, state: FSMContext,
                            tr: Translator, region: RegionConfig) -> None:
         draft = await _draft(state)
@@ -392,13 +393,13 @@ def router() -> Router:
             await _confirm(callback, tr("✅ No one in immediate danger."))
         await advance(shown(callback), state, tr, region, draft)
 
-    @r.callback_query(ReportFlow.reporter_type, ReportCb.filter(F.action == RA.REPORTER_TYPE))
+    @r.callback_query(ReportFlow.reporter_type, ReportCb.filter(F.action == ReportAction.REPORTER_TYPE))
     async def chose_reporter_type(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
                                   state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         await _set_choice(callback, callback_answer, state, tr, region, "reporter_type", ReporterType,
                           callback_data.arg)
 
-    @r.callback_query(ReportFlow.anonymous, ReportCb.filter(F.action == RA.ANONYMOUS))
+    @r.callback_query(ReportFlow.anonymous, ReportCb.filter(F.action == ReportAction.ANONYMOUS))
     async def chose_anonymous(callback: CallbackQuery, callback_data: ReportCb, state: FSMContext,
                               tr: Translator, region: RegionConfig) -> None:
         draft = await _draft(state)

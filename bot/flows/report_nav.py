@@ -9,8 +9,8 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardMarkup
 
 from bot.flows.report_ui import (
     EDITABLE_FIELDS,
-    RA,
     WHEN_LABELS,
+    ReportAction,
     ReportFlow,
     ask,
     button,
@@ -85,11 +85,11 @@ def review_text(tr: Translator, region: RegionConfig, draft: ReportDraft) -> str
 
 
 def review_keyboard(tr: Translator):
-    edits = [button(tr.plain(label), RA.EDIT, field) for field, label in EDITABLE_FIELDS]
+    edits = [button(tr.plain(label), ReportAction.EDIT, field) for field, label in EDITABLE_FIELDS]
     return markup(
-        [[button(tr.plain("✅ Send report"), RA.SUBMIT)]]
+        [[button(tr.plain("✅ Send report"), ReportAction.SUBMIT)]]
         + chunk(edits, 2)
-        + [[button(tr.plain("✖️ Cancel report"), RA.CANCEL)]]
+        + [[button(tr.plain("✖️ Cancel report"), ReportAction.CANCEL)]]
     )
 
 

@@ -12,7 +12,7 @@ from bot.flows.report_nav import advance, leave_flow, show_review, shown
 from bot.flows.report_ui import (
     BTN_CANCEL,
     EDITABLE_FIELDS,
-    RA,
+    ReportAction,
     ReportCb,
     ReportFlow,
     ask,
@@ -54,8 +54,8 @@ async def start_report(message: Message, state: FSMContext, tr: Translator, regi
         await message.answer(
             tr("You have a report that is not sent yet. Continue it, or start a new one?"),
             reply_markup=markup([
-                [button(tr.plain("▶️ Continue my report"), RA.RESUME)],
-                [button(tr.plain("🆕 Start a new report"), RA.RESTART)],
+                [button(tr.plain("▶️ Continue my report"), ReportAction.RESUME)],
+                [button(tr.plain("🆕 Start a new report"), ReportAction.RESTART)],
             ]),
         )
         return
@@ -80,7 +80,7 @@ def rate_limited_text(tr: Translator, exc: RateLimited) -> str:
 def router() -> Router:
     r = Router(name="report-review")
 
-    @r.callback_query(ReportCb.filter(F.action == RA.RESUME))
+    @r.callback_query(ReportCb.filter(F.action == ReportAction.RESUME))
     async def resume(callback: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, tr: Translator,
                      region: RegionConfig) -> None:
         draft = await load_draft(state)
@@ -91,12 +91,12 @@ def router() -> Router:
         await state.update_data(editing=False)
         await advance(shown(callback), state, tr, region, draft)
 
-    @r.callback_query(ReportCb.filter(F.action == RA.RESTART))
+    @r.callback_query(ReportCb.filter(F.action == ReportAction.RESTART))
     async def restart(callback: CallbackQuery, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         await shown(callback).edit_reply_markup(reply_markup=None)
         await _begin(shown(callback), state, tr, region)
 
-    @r.callback_query(ReportFlow.review, ReportCb.filter(F.action == RA.SUBMIT))
+    @r.callback_query(ReportFlow.review, ReportCb.filter(F.action == ReportAction.SUBMIT))
     async def submit(callback: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, tr: Translator,
                      region: RegionConfig, reporter: ReporterInfo, session: AsyncSession, clock: Clock) -> None:
         draft = await load_draft(state)
@@ -124,7 +124,7 @@ def router() -> Router:
         await shown(callback).edit_reply_markup(reply_markup=None)
         callback_answer.text = tr.plain("Sent: {ticket}", ticket=result.ticket)
 
-    @r.callback_query(ReportFlow.review, ReportCb.filter(F.action == RA.EDIT))
+    @r.callback_query(ReportFlow.review, ReportCb.filter(F.action == ReportAction.EDIT))
     async def edit(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
                    state: FSMContext, tr: Translator,
                    region: RegionConfig) -> None:
@@ -136,7 +136,7 @@ def router() -> Router:
         await state.update_data(editing=True)
         await ask(callback_data.arg, shown(callback), state, tr, region, draft)
 
-    @r.callback_query(ReportFlow(), ReportCb.filter(F.action == RA.BACK_TO_REVIEW))
+    @r.callback_query(ReportFlow(), ReportCb.filter(F.action == ReportAction.BACK_TO_REVIEW))
     async def back(callback: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, tr: Translator,
                    region: RegionConfig) -> None:
         draft = await load_draft(state)
@@ -146,7 +146,7 @@ def router() -> Router:
         await shown(callback).edit_reply_markup(reply_markup=None)
         await show_review(shown(callback), state, tr, region, draft)
 
-    @r.callback_query(ReportFlow(), ReportCb.filter(F.action == RA.CANCEL))
+    @r.callback_query(ReportFlow(), ReportCb.filter(F.action == ReportAction.CANCEL))
     async def cancel_button(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
         await shown(callback).edit_reply_markup(reply_markup=None)
         await leave_flow(shown(callback), state, tr, tr("Report cancelled. Nothing was sent."))

@@ -50,8 +50,8 @@ class ReportFlow(StatesGroup):
     review = State()
 
 
-class RA(StrEnum):
-    """Report-flow button actions."""
+class ReportAction(StrEnum):
+    """The buttons of the report flow: each step's choices, the review card's edits, send."""
 
     CATEGORY = "cat"
     CATEGORY_HELP = "hlp"
@@ -77,7 +77,7 @@ class RA(StrEnum):
 
 
 class ReportCb(CallbackData, prefix="r"):
-    action: RA
+    action: ReportAction
     arg: str = ""
 
 
@@ -108,14 +108,14 @@ EDITABLE_FIELDS = (
 )
 
 
-def button(text: str, action: RA, arg: str = "") -> InlineKeyboardButton:
+def button(text: str, action: ReportAction, arg: str = "") -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=ReportCb(action=action, arg=arg).pack())
 
 
 def footer(tr: Translator, editing: bool) -> list[list[InlineKeyboardButton]]:
-    row = [button(tr.plain("✖️ Cancel"), RA.CANCEL)]
+    row = [button(tr.plain("✖️ Cancel"), ReportAction.CANCEL)]
     if editing:
-        row.insert(0, button(tr.plain("↩️ Back to summary"), RA.BACK_TO_REVIEW))
+        row.insert(0, button(tr.plain("↩️ Back to summary"), ReportAction.BACK_TO_REVIEW))
     return [row]
 
 
@@ -146,8 +146,8 @@ async def is_editing(state: FSMContext) -> bool:
 
 def category_keyboard(tr: Translator, region: RegionConfig, editing: bool) -> InlineKeyboardMarkup:
     rows = [
-        [button(f"{c.emoji} {c.label.get(tr.lang)}".strip(), RA.CATEGORY, c.code),
-         button("ℹ️", RA.CATEGORY_HELP, c.code)]
+        [button(f"{c.emoji} {c.label.get(tr.lang)}".strip(), ReportAction.CATEGORY, c.code),
+         button("ℹ️", ReportAction.CATEGORY_HELP, c.code)]
         for c in region.categories
     ]
     return markup(rows + footer(tr, editing))
@@ -166,42 +166,45 @@ def location_keyboard(tr: Translator) -> ReplyKeyboardMarkup:
 
 
 def kecamatan_keyboard(tr: Translator, region: RegionConfig, editing: bool) -> InlineKeyboardMarkup:
-    buttons = [button(k.name, RA.KECAMATAN, str(i)) for i, k in enumerate(region.kecamatan)]
+    buttons = [button(k.name, ReportAction.KECAMATAN, str(i)) for i, k in enumerate(region.kecamatan)]
     return markup(chunk(buttons, 3) + footer(tr, editing))
 
 
 def desa_keyboard(tr: Translator, desa: list[str], page: int, editing: bool) -> InlineKeyboardMarkup:
     start = page * DESA_PAGE_SIZE
-    buttons = [button(name, RA.DESA, str(start + i)) for i, name in enumerate(desa[start:start + DESA_PAGE_SIZE])]
+    buttons = [button(name, ReportAction.DESA, str(start + i)) for i,
+               name in enumerate(desa[start:start + DESA_PAGE_SIZE])]
     rows = chunk(buttons, 2)
     nav = []
     if page > 0:
-        nav.append(button(tr.plain("◀️ Previous"), RA.DESA_PAGE, str(page - 1)))
+        nav.append(button(tr.plain("◀️ Previous"), ReportAction.DESA_PAGE, str(page - 1)))
     if start + DESA_PAGE_SIZE < len(desa):
-        nav.append(button(tr.plain("Next ▶️"), RA.DESA_PAGE, str(page + 1)))
+        nav.append(button(tr.plain("Next ▶️"), ReportAction.DESA_PAGE, str(page + 1)))
     if nav:
         rows.append(nav)
-    rows.append([button(tr.plain("Don't know / skip"), RA.SKIP, "desa")])
+    rows.append([button(tr.plain("Don't know / skip"), ReportAction.SKIP, "desa")])
     return markup(rows + footer(tr, editing))
 
 
-def choice_keyboard(tr: Translator, action: RA, labels: dict, editing: bool, per_row: int = 2) -> InlineKeyboardMarkup:
+def choice_keyboard(tr: Translator, action: ReportAction, labels: dict, editing: bool,
+                    per_row: int = 2) -> InlineKeyboardMarkup:
     buttons = [button(tr.plain(label), action, str(value)) for value, label in labels.items()]
     return markup(chunk(buttons, per_row) + footer(tr, editing))
 
 
 def skip_keyboard(tr: Translator, what: str, editing: bool, label: str = N_("Skip")) -> InlineKeyboardMarkup:
-    return markup([[button(tr.plain(label), RA.SKIP, what)]] + footer(tr, editing))
+    return markup([[button(tr.plain(label), ReportAction.SKIP, what)]] + footer(tr, editing))
 
 
 def photos_keyboard(tr: Translator, count: int, editing: bool) -> InlineKeyboardMarkup:
-    rows = [[button(tr.plain("✅ Done with photos") if count else tr.plain("Skip, no photos"), RA.PHOTOS_DONE)]]
+    rows = [[button(tr.plain("✅ Done with photos") if count else tr.plain("Skip, no photos"),
+                    ReportAction.PHOTOS_DONE)]]
     if count:
-        rows.append([button(tr.plain("🗑️ Remove the photos"), RA.PHOTOS_CLEAR)])
+        rows.append([button(tr.plain("🗑️ Remove the photos"), ReportAction.PHOTOS_CLEAR)])
     return markup(rows + footer(tr, editing))
 
 
-def yes_no_keyboard(tr: Translator, action: RA, yes: str, no: str, editing: bool) -> InlineKeyboardMarkup:
+def yes_no_keyboard(tr: Translator, action: ReportAction, yes: str, no: str, editing: bool) -> InlineKeyboardMarkup:
     return markup([[button(tr.plain(yes), action, "1")], [button(tr.plain(no), action, "0")]] + footer(tr, editing))
 
 
@@ -220,10 +223,10 @@ def question(step: str, tr: Translator, region: RegionConfig, draft: ReportDraft
                 location_keyboard(tr))
     if step == "people_count":
         return (ReportFlow.people_count, tr("👥 <b>How many people did you see?</b>"),
-                choice_keyboard(tr, RA.PEOPLE, PEOPLE_COUNT_LABELS, editing))
+                choice_keyboard(tr, ReportAction.PEOPLE, PEOPLE_COUNT_LABELS, editing))
     if step == "age_group":
         return (ReportFlow.age_group, tr("<b>About how old are they?</b>"),
-                choice_keyboard(tr, RA.AGE, AGE_GROUP_LABELS, editing, per_row=3))
+                choice_keyboard(tr, ReportAction.AGE, AGE_GROUP_LABELS, editing, per_row=3))
     if step == "description":
         return (ReportFlow.description,
                 tr("📝 <b>Describe what you saw</b> in a few words (what they were doing, clothes, anything "
@@ -231,7 +234,7 @@ def question(step: str, tr: Translator, region: RegionConfig, draft: ReportDraft
                 skip_keyboard(tr, "description", editing))
     if step == "seen_when":
         return (ReportFlow.seen_when, tr("🕒 <b>When did you see it?</b> These people often move on within hours."),
-                choice_keyboard(tr, RA.WHEN, WHEN_LABELS, editing, per_row=1))
+                choice_keyboard(tr, ReportAction.WHEN, WHEN_LABELS, editing, per_row=1))
     if step == "photos":
         return (ReportFlow.photos,
                 tr("📷 <b>Photos</b> (optional, up to {n}). Send them as photos, not files. "
@@ -241,15 +244,16 @@ def question(step: str, tr: Translator, region: RegionConfig, draft: ReportDraft
         return (ReportFlow.urgent,
                 tr("⚠️ <b>Is someone in danger right now?</b> For example a child in traffic, violence, "
                    "or someone badly ill."),
-                yes_no_keyboard(tr, RA.URGENT, N_("Yes, someone is in danger"), N_("No"), editing))
+                yes_no_keyboard(tr, ReportAction.URGENT, N_("Yes, someone is in danger"), N_("No"), editing))
     if step == "reporter_type":
         return (ReportFlow.reporter_type, tr("<b>Are you reporting as…</b>"),
-                choice_keyboard(tr, RA.REPORTER_TYPE, REPORTER_TYPE_LABELS, editing, per_row=1))
+                choice_keyboard(tr, ReportAction.REPORTER_TYPE, REPORTER_TYPE_LABELS, editing, per_row=1))
     if step == "anonymous":
         return (ReportFlow.anonymous,
                 tr("🔒 <b>Stay anonymous?</b> Officers never see your name or account unless you allow it. "
                    "Either way they can only ask you questions through this bot."),
-                yes_no_keyboard(tr, RA.ANONYMOUS, N_("Stay anonymous"), N_("Officers may see my name"), editing))
+                yes_no_keyboard(tr, ReportAction.ANONYMOUS, N_("Stay anonymous"), N_("Officers may see my name"),
+                                editing))
     raise ValueError(step)  # a programming error, not user input
 
 

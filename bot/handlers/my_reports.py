@@ -40,7 +40,9 @@ class MyReportsFlow(StatesGroup):
     photo = State()
 
 
-class MA(StrEnum):
+class MyReportsAction(StrEnum):
+    """The buttons of "My reports" (/status): a page, a report, additions, withdrawal."""
+
     PAGE = "page"
     DETAIL = "det"
     ADD_INFO = "info"
@@ -52,7 +54,7 @@ class MA(StrEnum):
 
 
 class MyCb(CallbackData, prefix="m"):
-    action: MA
+    action: MyReportsAction
     id: DbId = 0  # a report, or a page of the list
     page: PageNo = 0  # a page of a report's history, counted back from the latest
 
@@ -86,12 +88,13 @@ HISTORY_LABELS = {
 }
 
 
-def _btn(text: str, action: MA, id_: int = 0) -> InlineKeyboardButton:
+def _btn(text: str, action: MyReportsAction, id_: int = 0) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=MyCb(action=action, id=id_).pack())
 
 
 def _btn_page(text: str, report_id: int, page: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=MyCb(action=MA.HISTORY, id=report_id, page=page).pack())
+    return InlineKeyboardButton(text=text, callback_data=MyCb(action=MyReportsAction.HISTORY, id=report_id,
+                                                              page=page).pack())
 
 
 async def show_my_reports(message: Message, tr: Translator, region: RegionConfig, reporter: ReporterInfo,
@@ -102,12 +105,12 @@ async def show_my_reports(message: Message, tr: Translator, region: RegionConfig
                              reply_markup=menu_markup(tr))
         return
     rows = [[_btn(f"{STATE_ICONS.get(line.state, '')} {line.ticket} · {_category(region, line.category, tr)}",
-                  MA.DETAIL, line.id)] for line in lines]
+                  MyReportsAction.DETAIL, line.id)] for line in lines]
     nav = []
     if page > 0:
-        nav.append(_btn(tr.plain("◀️ Newer"), MA.PAGE, page - 1))
+        nav.append(_btn(tr.plain("◀️ Newer"), MyReportsAction.PAGE, page - 1))
     if (page + 1) * PAGE_SIZE < total:
-        nav.append(_btn(tr.plain("Older ▶️"), MA.PAGE, page + 1))
+        nav.append(_btn(tr.plain("Older ▶️"), MyReportsAction.PAGE, page + 1))
     if nav:
         rows.append(nav)
     text = tr("📋 <b>Your reports</b> ({n} in all). Tap one to see its status and history.", n=total)
@@ -171,10 +174,10 @@ def detail_keyboard(tr: Translator, detail, page: int = 0) -> InlineKeyboardMark
         rows.append(nav)
     if detail.open:
         rid = detail.line.id
-        rows.append([_btn(tr.plain("➕ Add information"), MA.ADD_INFO, rid),
-                     _btn(tr.plain("📷 Add a photo"), MA.ADD_PHOTO, rid)])
-        rows.append([_btn(tr.plain("↩️ Withdraw this report"), MA.WITHDRAW_ASK, rid)])
-    rows.append([_btn(tr.plain("⬅️ All my reports"), MA.PAGE, 0)])
+        rows.append([_btn(tr.plain("➕ Add information"), MyReportsAction.ADD_INFO, rid),
+                     _btn(tr.plain("📷 Add a photo"), MyReportsAction.ADD_PHOTO, rid)])
+        rows.append([_btn(tr.plain("↩️ Withdraw this report"), MyReportsAction.WITHDRAW_ASK, rid)])
+    rows.append([_btn(tr.plain("⬅️ All my reports"), MyReportsAction.PAGE, 0)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -210,18 +213,18 @@ async def show_ticket(message: Message, tr: Translator, region: RegionConfig, re
 def router() -> Router:
     r = Router(name="my-reports")
 
-    @r.callback_query(MyCb.filter(F.action == MA.PAGE))
+    @r.callback_query(MyCb.filter(F.action == MyReportsAction.PAGE))
     async def page(callback: CallbackQuery, callback_data: MyCb, tr: Translator, region: RegionConfig,
                    reporter: ReporterInfo, session: AsyncSession) -> None:
         await show_my_reports(shown(callback), tr, region, reporter, session, page=max(0, callback_data.id), edit=True)
 
-    @r.callback_query(MyCb.filter(F.action.in_({MA.DETAIL, MA.HISTORY})))
+    @r.callback_query(MyCb.filter(F.action.in_({MyReportsAction.DETAIL, MyReportsAction.HISTORY})))
     async def detail(callback: CallbackQuery, callback_data: MyCb, tr: Translator, region: RegionConfig,
                      reporter: ReporterInfo, session: AsyncSession) -> None:
         await _show_detail(shown(callback), tr, region, reporter, session, callback_data.id, edit=True,
                            page=callback_data.page)
 
-    @r.callback_query(MyCb.filter(F.action.in_({MA.ADD_INFO, MA.ADD_PHOTO})))
+    @r.callback_query(MyCb.filter(F.action.in_({MyReportsAction.ADD_INFO, MyReportsAction.ADD_PHOTO})))
     async def ask_addition(callback: CallbackQuery, callback_data: MyCb, callback_answer: CallbackAnswer,
                            state: FSMContext, tr: Translator, region: RegionConfig, reporter: ReporterInfo,
                            session: AsyncSession) -> None:
@@ -233,22 +236,23 @@ def router() -> Router:
         if not detail.open:
             callback_answer.text, callback_answer.show_alert = tr.plain("This report is closed."), True
             return
-        if callback_data.action == MA.ADD_INFO and not await info_room(
+        if callback_data.action == MyReportsAction.ADD_INFO and not await info_room(
                 session, reporter_id=reporter.id, report_id=detail.line.id,
                 limit=region.limits.info_additions_per_report):
             callback_answer.text, callback_answer.show_alert = tr.plain(TOO_MUCH_INFO), True
             return
-        await state.set_state(MyReportsFlow.info if callback_data.action == MA.ADD_INFO else MyReportsFlow.photo)
+        adding_info = callback_data.action == MyReportsAction.ADD_INFO
+        await state.set_state(MyReportsFlow.info if adding_info else MyReportsFlow.photo)
         await state.update_data(target_report=detail.line.id)
-        stop = InlineKeyboardMarkup(inline_keyboard=[[_btn(tr.plain("✖️ Cancel"), MA.STOP)]])
-        if callback_data.action == MA.ADD_INFO:
+        stop = InlineKeyboardMarkup(inline_keyboard=[[_btn(tr.plain("✖️ Cancel"), MyReportsAction.STOP)]])
+        if callback_data.action == MyReportsAction.ADD_INFO:
             await shown(callback).answer(tr("Type the information to add to {ticket}.", ticket=detail.line.ticket),
                                           reply_markup=stop)
         else:
             await shown(callback).answer(tr("Send the photo to add to {ticket}.", ticket=detail.line.ticket),
                                           reply_markup=stop)
 
-    @r.callback_query(MyCb.filter(F.action == MA.STOP))
+    @r.callback_query(MyCb.filter(F.action == MyReportsAction.STOP))
     async def stop(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:
         await shown(callback).edit_reply_markup(reply_markup=None)
         await leave_flow(shown(callback), state, tr, tr("Cancelled. Nothing was added."))
@@ -304,14 +308,14 @@ def router() -> Router:
         else:
             await message.answer(tr("Please send a photo, or tap Cancel."))
 
-    @r.callback_query(MyCb.filter(F.action == MA.WITHDRAW_ASK))
+    @r.callback_query(MyCb.filter(F.action == MyReportsAction.WITHDRAW_ASK))
     async def withdraw_ask(callback: CallbackQuery, callback_data: MyCb, tr: Translator) -> None:
         await shown(callback).edit_reply_markup(reply_markup=InlineKeyboardMarkup(inline_keyboard=[
-            [_btn(tr.plain("Yes, withdraw it"), MA.WITHDRAW_YES, callback_data.id)],
-            [_btn(tr.plain("No, keep it"), MA.DETAIL, callback_data.id)],
+            [_btn(tr.plain("Yes, withdraw it"), MyReportsAction.WITHDRAW_YES, callback_data.id)],
+            [_btn(tr.plain("No, keep it"), MyReportsAction.DETAIL, callback_data.id)],
         ]))
 
-    @r.callback_query(MyCb.filter(F.action == MA.WITHDRAW_YES))
+    @r.callback_query(MyCb.filter(F.action == MyReportsAction.WITHDRAW_YES))
     async def withdraw_yes(callback: CallbackQuery, callback_data: MyCb, callback_answer: CallbackAnswer,
                            tr: Translator, region: RegionConfig, reporter: ReporterInfo,
                            session: AsyncSession, clock: Clock) -> None:

@@ -22,7 +22,9 @@ from core.region import RegionConfig
 from core.reporters import ReporterInfo, request_deletion, set_language
 
 
-class SA(StrEnum):
+class SettingsAction(StrEnum):
+    """The buttons of the resident's settings: the language (/bahasa) and a deletion request (/privasi)."""
+
     LANGUAGE = "lang"
     DELETE_ASK = "delask"
     DELETE_YES = "delyes"
@@ -30,7 +32,7 @@ class SA(StrEnum):
 
 
 class StartCb(CallbackData, prefix="s"):
-    action: SA
+    action: SettingsAction
     arg: str = ""
 
 
@@ -39,7 +41,8 @@ LANGUAGE_NAMES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
 
 def language_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text=LANGUAGE_NAMES[lang], callback_data=StartCb(action=SA.LANGUAGE, arg=lang).pack())
+        InlineKeyboardButton(text=LANGUAGE_NAMES[lang], callback_data=StartCb(action=SettingsAction.LANGUAGE,
+                                                                              arg=lang).pack())
         for lang in LANGUAGES
     ]])
 
@@ -116,7 +119,7 @@ def router() -> Router:
     async def language(message: Message) -> None:
         await message.answer("🌐 Pilih bahasa / Choose a language:", reply_markup=language_keyboard())
 
-    @r.callback_query(StartCb.filter(F.action == SA.LANGUAGE))
+    @r.callback_query(StartCb.filter(F.action == SettingsAction.LANGUAGE))
     async def chose_language(callback: CallbackQuery, callback_data: StartCb, callback_answer: CallbackAnswer,
                              reporter: ReporterInfo, session: AsyncSession) -> None:
         if callback_data.arg not in LANGUAGES:
@@ -137,21 +140,22 @@ def router() -> Router:
     async def privacy(message: Message, tr: Translator, region: RegionConfig) -> None:
         await message.answer(privacy_text(tr, region), reply_markup=InlineKeyboardMarkup(inline_keyboard=[[
             InlineKeyboardButton(text=tr.plain("🗑️ Ask to delete my data"),
-                                 callback_data=StartCb(action=SA.DELETE_ASK).pack())]]))
+                                 callback_data=StartCb(action=SettingsAction.DELETE_ASK).pack())]]))
 
-    @r.callback_query(StartCb.filter(F.action == SA.DELETE_ASK))
+    @r.callback_query(StartCb.filter(F.action == SettingsAction.DELETE_ASK))
     async def delete_ask(callback: CallbackQuery, tr: Translator) -> None:
         await shown(callback).edit_reply_markup(reply_markup=InlineKeyboardMarkup(inline_keyboard=[
             [InlineKeyboardButton(text=tr.plain("Yes, delete my data"),
-                                  callback_data=StartCb(action=SA.DELETE_YES).pack())],
-            [InlineKeyboardButton(text=tr.plain("No, keep it"), callback_data=StartCb(action=SA.DELETE_NO).pack())],
+                                  callback_data=StartCb(action=SettingsAction.DELETE_YES).pack())],
+            [InlineKeyboardButton(text=tr.plain("No, keep it"),
+                                  callback_data=StartCb(action=SettingsAction.DELETE_NO).pack())],
         ]))
 
-    @r.callback_query(StartCb.filter(F.action.in_({SA.DELETE_YES, SA.DELETE_NO})))
+    @r.callback_query(StartCb.filter(F.action.in_({SettingsAction.DELETE_YES, SettingsAction.DELETE_NO})))
     async def delete_answer(callback: CallbackQuery, callback_data: StartCb, tr: Translator,
                             reporter: ReporterInfo, session: AsyncSession, clock: Clock) -> None:
         await shown(callback).edit_reply_markup(reply_markup=None)
-        if callback_data.action == SA.DELETE_NO:
+        if callback_data.action == SettingsAction.DELETE_NO:
             await shown(callback).answer(tr("Nothing was changed."))
             return
         fresh = await request_deletion(session, reporter_id=reporter.id, now=clock.now())

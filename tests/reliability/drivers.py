@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backoffice.keyboards import OA, OfficerCb
+from backoffice.keyboards import OfficerAction, OfficerCb
 from db.models import Outbox, Report
 from lapor.emulator import BotAPIEmulator, EmulatedUser
 from lapor.emulator import Message as EmuMessage
@@ -267,7 +267,8 @@ class OfficerActor:
     actions: list[tuple[str, str]] = field(default_factory=list)  # (action, ticket) done
     problems: list[str] = field(default_factory=list)
 
-    def tap(self, ticket: str, action: OA, report_id: int, arg: str = "", message: EmuMessage | None = None) -> None:
+    def tap(self, ticket: str, action: OfficerAction, report_id: int, arg: str = "",
+            message: EmuMessage | None = None) -> None:
         target = message or alert_message(self.user, ticket)
         self.user.click_data(OfficerCb(action=action, report=report_id, arg=arg).pack(), message=target)
 
@@ -280,7 +281,7 @@ class OfficerActor:
         report = await self.state(ticket)
         if report is None or report.owner_id is not None:
             return report is not None and report.owner_id == self.officer_id
-        self.tap(ticket, OA.ACK, report.id)
+        self.tap(ticket, OfficerAction.ACK, report.id)
 
         async def owned(session):
             r = await report_by_ticket(session, ticket)
@@ -295,7 +296,7 @@ class OfficerActor:
 
     async def on_the_way(self, ticket: str) -> bool:
         report = await self.state(ticket)
-        self.tap(ticket, OA.ON_THE_WAY, report.id)
+        self.tap(ticket, OfficerAction.ON_THE_WAY, report.id)
 
         async def moved(session):
             r = await report_by_ticket(session, ticket)
@@ -327,16 +328,16 @@ class OfficerActor:
             if await closed_now(self.db, ticket):
                 break
             mark = len(self.user.messages)
-            self.tap(ticket, OA.CLOSE, report.id)
+            self.tap(ticket, OfficerAction.CLOSE, report.id)
             outcome = await self.emu.wait_for(prompt("what was the outcome", mark), self.timeout)
             if outcome is None:
                 continue
             mark = len(self.user.messages)
-            self.tap(ticket, OA.OUTCOME, report.id, "tidak_ditemukan", message=outcome)
+            self.tap(ticket, OfficerAction.OUTCOME, report.id, "tidak_ditemukan", message=outcome)
             note = await self.emu.wait_for(prompt("closing note", mark), self.timeout)
             if note is None:
                 continue
-            self.tap(ticket, OA.SKIP, report.id, message=note)
+            self.tap(ticket, OfficerAction.SKIP, report.id, message=note)
             if await wait_db(self.db, closed, self.timeout):
                 break
         else:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from backoffice.keyboards import OA
+from backoffice.keyboards import OfficerAction
 from db.models import InboxUpdate, Report
 from tests.access_world import ACTORS, World, make_world, seen_by
 from tests.reliability.test_bad_input import LoopThread
@@ -42,13 +42,14 @@ def presses(world: World):
     args = st.one_of(st.sampled_from(["", "dinsos", "satpolpp", "ditertibkan", "tidak_ditemukan",
                                       str(world.officer_ids["same"]), str(world.officer_ids["other"])]),
                      st.text(alphabet="abcdefghijklmnopqrstuvwxyz_0123456789", max_size=24))
-    officer_button = st.builds(lambda a, r, arg: f"o:{a}:{r}:{arg}", st.sampled_from(list(OA)), report_ids, args)
+    officer_button = st.builds(lambda a, r, arg: f"o:{a}:{r}:{arg}", st.sampled_from(list(OfficerAction)),
+                               report_ids, args)
     garbage = st.text(min_size=1, max_size=40).filter(lambda s: len(s.encode()) <= 64)
     data = st.one_of(officer_button, officer_button, garbage)
     return st.lists(st.tuples(st.sampled_from(ACTORS), data), min_size=1, max_size=6)
 
 
-def may_change(world: World, kind: str, button: OA | None, *, holder_before: int | None) -> bool:
+def may_change(world: World, kind: str, button: OfficerAction | None, *, holder_before: int | None) -> bool:
     """The matrix's answer for a press that changed a report. Its "holder" is whoever held the
     report when pressed (the world moves on: a supervisor may have given a report to Sri)."""
     allowed = CHANGERS.get(button, set()) if button is not None else set()
@@ -57,7 +58,7 @@ def may_change(world: World, kind: str, button: OA | None, *, holder_before: int
     person = {"same": "same", "group": "same", "duty": "same"}.get(kind, kind)
     holds = holder_before is not None and world.officer_ids.get(person) == holder_before
     return "holder" in allowed and holds and kind in ("holder", "same") or \
-        (kind == "duty" and holds and button in (OA.ACK, OA.ON_THE_WAY) and "holder" in allowed)
+        (kind == "duty" and holds and button in (OfficerAction.ACK, OfficerAction.ON_THE_WAY) and "holder" in allowed)
 
 
 async def _state(world: World) -> dict[int, tuple]:
@@ -76,7 +77,7 @@ async def run_example(world: World, acts: list[tuple[str, str]]) -> None:
             problems.append(f"{kind} {data!r}: the press was never answered")
         after = await _state(world)
         changed = [rid for rid in before if before[rid] != after[rid]]
-        button = next((a for a in OA if data.startswith(f"o:{a.value}:")), None)
+        button = next((a for a in OfficerAction if data.startswith(f"o:{a.value}:")), None)
         for rid in changed:
             if not may_change(world, kind, button, holder_before=before[rid][1]):
                 problems.append(f"{kind} {data!r} changed report {rid} ({before[rid]} -> {after[rid]}), "

@@ -33,8 +33,8 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from backoffice.keyboards import OA
-from bot.flows.report_ui import RA
+from backoffice.keyboards import OfficerAction
+from bot.flows.report_ui import ReportAction
 from db.models import AuditEvent, InboxUpdate, Officer, Outbox, Report
 from lapor.emulator import EmulatedUser
 from tests.flows import english
@@ -102,7 +102,7 @@ def ids(known: Callable[[], list[int]]):
 def citizen_callbacks(known: Callable[[], list[int]]):
     return st.one_of(
         st.text(min_size=1, max_size=64).filter(_utf8_at_most(64)),
-        st.builds(lambda a, arg: f"r:{a}:{arg}", st.sampled_from([*RA, "zz"]), codes),
+        st.builds(lambda a, arg: f"r:{a}:{arg}", st.sampled_from([*ReportAction, "zz"]), codes),
         st.builds(lambda r, n: f"rate:{r}:{n}", ids(known), big_int),
         st.builds(lambda a, r: f"m:{a}:{r}", st.sampled_from(["page", "det", "info", "photo", "wask", "wyes",
                                                               "stop", "x"]),
@@ -110,13 +110,13 @@ def citizen_callbacks(known: Callable[[], list[int]]):
         st.builds(lambda a, arg: f"s:{a}:{arg}", st.sampled_from(["lang", "delask", "delyes", "delno", "x"]), codes),
         st.builds(lambda a, arg: f"d:{a}:{arg}", st.sampled_from(["kind", "send", "cancel", "x"]), codes),
         st.builds(lambda q: f"ans:{q}", big_int),
-        st.builds(lambda a, r, arg: f"o:{a}:{r}:{arg}", st.sampled_from([*OA]), ids(known), codes),
+        st.builds(lambda a, r, arg: f"o:{a}:{r}:{arg}", st.sampled_from([*OfficerAction]), ids(known), codes),
     ).filter(_utf8_at_most(64))
 
 
 def officer_callbacks(known: Callable[[], list[int]]):
     return st.one_of(
-        st.builds(lambda a, r, arg: f"o:{a}:{r}:{arg}", st.sampled_from([*OA, "zz"]), ids(known), codes),
+        st.builds(lambda a, r, arg: f"o:{a}:{r}:{arg}", st.sampled_from([*OfficerAction, "zz"]), ids(known), codes),
         st.builds(lambda p, o, k, s, pick: f"q:{p}:{o}:{k}:{s}:{pick}", big_int, st.sampled_from(["0", "1", "x"]),
                   big_int, st.sampled_from(["", "baru", "diterima", "selesai", "zz"]),
                   st.sampled_from(["", "kec", "state", "zz"])),
@@ -454,8 +454,9 @@ def _backoffice(tmp_path, bg, caplog, examples: int) -> None:
          Act(2, "callback", ("q:0:0:-1::",)), Act(2, "callback", (f"o:way:{taken}:",))],
         # Another agency's officer and the auditor try every action on the queue's reports.
         [Act(w, "callback", (f"o:{a.value}:{rid}:{arg}",)) for w in (2, 3) for rid in (taken, new)
-         for a, arg in ((OA.ACK, ""), (OA.ON_THE_WAY, ""), (OA.REJECT, ""), (OA.HANDOVER_TO, "dinsos"),
-                        (OA.MERGE, ""), (OA.REOPEN, ""), (OA.REASSIGN_TO, "1"))],
+         for a, arg in ((OfficerAction.ACK, ""), (OfficerAction.ON_THE_WAY, ""), (OfficerAction.REJECT, ""),
+                        (OfficerAction.HANDOVER_TO, "dinsos"),
+                        (OfficerAction.MERGE, ""), (OfficerAction.REOPEN, ""), (OfficerAction.REASSIGN_TO, "1"))],
         [Act(3, "callback", (f"o:rej:{new}:",)), Act(3, "text", ("not found",)),
          Act(2, "callback", (f"o:close:{taken}:",)), Act(2, "callback", (f"o:outc:{taken}:tidak_ditemukan",)),
          Act(2, "text", ("a note",))],
