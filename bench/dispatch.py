@@ -2,7 +2,7 @@
 
 What runs: the project's Bot API emulator in this process (real HTTP), the real `lapor.app.App`
 (citizen and backoffice bots, pollers, outbox workers, real clock) in a child process, a fresh
-SQLite file or PostgreSQL database per scenario (see bench/_harness.py). The emulator enforces
+SQLite file or PostgreSQL database per scenario (see bench/harness/). The emulator enforces
 Telegram's limits in real time: 30 messages/s per bot (bursts of 30), 1 message/s per chat
 (bursts of 3), 20/min per group; a 429 carries retry_after as Telegram's does.
 
@@ -56,25 +56,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench._harness import (
-    BACKOFFICE_TOKEN,
-    CITIZEN_TOKEN,
-    TEST_REGION,
-    BotProcess,
-    CpuMeter,
-    DbTarget,
-    app_args,
-    calibrate_real_flow,
-    cancel_step,
-    cpu_line,
-    make_emulator,
-    pct_ms,
-    percentile,
-    play,
-    postgres_available,
-    print_header,
-    report_steps,
-)
+from bench.harness import BACKOFFICE_TOKEN, CITIZEN_TOKEN, TEST_REGION
+from bench.harness.bot_process import BotProcess, app_args
+from bench.harness.databases import DbTarget, postgres_available
+from bench.harness.emulator import make_emulator
+from bench.harness.machine import CpuMeter, cpu_line, print_header
+from bench.harness.residents import calibrate_real_flow, cancel_step, play, report_steps
+from bench.harness.stats import pct_ms, percentile
 
 OFFICER_BASE = 8_000_000
 ACTIVE_BASE = 8_500_000

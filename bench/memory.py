@@ -319,7 +319,7 @@ def summary(results: list[dict], args) -> str:
 
 
 async def main_async(args) -> list[dict]:
-    from lapor.emulator import BotAPIEmulator, VirtualClock
+    from botapi_emulator import BotAPIEmulator, VirtualClock
 
     # Residents pause between taps (virtual time): per-chat flood limits judge a human pace.
     emu = BotAPIEmulator(clock=VirtualClock(follow_real_time=True), think_time=1.5)

@@ -1,7 +1,7 @@
 """Throughput of the citizen bot: N residents file a whole report at once, through real polling.
 
 What runs: the project's Bot API emulator in this process (real HTTP on 127.0.0.1) and the bot
-under test in a child process (see bench/_harness.py). N simulated residents each play the whole
+under test in a child process (see bench/harness/). N simulated residents each play the whole
 report flow of tests/flows.py from `/start en` to "Send report" (14 updates: 5 messages, 9 button
 presses) against
 
@@ -61,24 +61,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench._harness import (
-    BACKOFFICE_TOKEN,
-    BARE_TOKEN,
-    CITIZEN_TOKEN,
-    BotProcess,
-    CpuMeter,
-    DbTarget,
-    app_args,
-    calibrate_real_flow,
-    cpu_line,
-    make_emulator,
-    pct_ms,
-    play,
-    postgres_available,
-    print_header,
-    print_profile,
-    report_steps,
-)
+from bench.harness import BACKOFFICE_TOKEN, BARE_TOKEN, CITIZEN_TOKEN
+from bench.harness.bot_process import BotProcess, app_args, print_profile
+from bench.harness.databases import DbTarget, postgres_available
+from bench.harness.emulator import make_emulator
+from bench.harness.machine import CpuMeter, cpu_line, print_header
+from bench.harness.residents import calibrate_real_flow, play, report_steps
+from bench.harness.stats import pct_ms
 
 USER_BASE = 7_000_000
 # Residents in their first step at once: the bot's first answers (2 messages for /start) must fit
@@ -251,7 +240,7 @@ async def main(argv: list[str]) -> int:
     print(f"  {'db':8} {'N':>5} {'bare':>8} {'free':>8} {'answ.':>8} {'real':>8} {'volat.':>8} {'ratio':>6} "
           f"{'r/free':>6} {'r/answ':>6} {'r/vol':>6} "
           f"{'reports/s':>9} {'real p95':>9} {'bare p95':>9} {'emu CPU':>7}")
-    from bench._harness import percentile
+    from bench.harness.stats import percentile
 
     for database, n, bare, free, answering, real, volatile, ratio, ratio_free in summary:
         print(f"  {database:8} {n:>5} {bare['updates_s']:>8.1f} {free['updates_s']:>8.1f} "

@@ -14,13 +14,14 @@ async def _admin(base_url: str | URL):
     return url, conn
 
 
-async def recreate_database(base_url: str | URL, name: str) -> str:
+async def recreate_database(base_url: str | URL, name: str, *, template: str | None = None) -> str:
     """Drops database `name` on the server of base_url (closing its sessions) and creates it
-    empty; returns its URL."""
+    empty, or as a copy of database `template` (which no one may be connected to); returns its
+    URL."""
     url, conn = await _admin(base_url)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     finally:
         await conn.close()
     return url.set(database=name).render_as_string(hide_password=False)

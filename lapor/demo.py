@@ -13,11 +13,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from botapi_emulator import BotAPIEmulator, EmulatedUser, VirtualClock
 from core.officers import add_officer, find_officer
 from core.region import RegionConfig
 from db.models import InboxUpdate, Outbox
 from lapor.app import App
-from lapor.emulator import BotAPIEmulator, EmulatedUser, VirtualClock
 from lapor.settings import Settings
 
 DEMO_TOKEN = "100000:DEMO-CITIZEN-BOT"

@@ -27,12 +27,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from botapi_emulator import Message as EmulatorMessage
 from core.draft import AgeGroup, PeopleCount, ReportDraft, ReporterType, SeenWhen
 from core.officers import disable_officer, find_officer
 from core.report_actions import acknowledge, close_report, start_handling
 from core.report_submit import submit_report
 from db.models import Officer, Report, Reporter
-from lapor.emulator import Message as EmulatorMessage
 from tests.harness import BACKOFFICE_TOKEN, PIN_ALPHA, Harness, Resident, make_harness
 
 DUTY_CHAT = -1009001

@@ -65,3 +65,9 @@ def region():
     from tests.harness import TEST_REGION
 
     return load_region_config(TEST_REGION)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from tests.harness import drop_templates
+
+    drop_templates()

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from botapi_emulator import BotAPIEmulator, EmulatedUser, VirtualClock
+from botapi_emulator import Message as EmulatorMessage
 from core.clock import ManualClock
 from core.region import RegionConfig, load_region_config
 from lapor.app import App
 from lapor.demo import settle
-from lapor.emulator import BotAPIEmulator, EmulatedUser, VirtualClock
-from lapor.emulator import Message as EmulatorMessage
 from lapor.settings import Settings
 
 CITIZEN_TOKEN = "111111:CITIZEN-TEST-TOKEN"
@@ -39,28 +41,75 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def database_url_for(tmp_path: Path) -> str:
+def database_url_for(tmp_path: Path, *, migrated: bool = True) -> str:
     """A fresh database per test: a SQLite file, or with TEST_DATABASE_URL (PostgreSQL) a new
-    database on that server, named after the test's temp folder."""
+    database on that server, named after the test's temp folder. `migrated`: a copy of a database
+    migrated once per test session (a file copy; CREATE DATABASE ... TEMPLATE on PostgreSQL)
+    instead of one built from the migrations every time; tests/test_migrations.py runs the chain."""
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
-        return f"sqlite+aiosqlite:///{tmp_path}/lapor.sqlite3"
+        path = tmp_path / "lapor.sqlite3"
+        if migrated:
+            template = _in_thread(_sqlite_template())
+            for suffix in ("", "-wal"):
+                if Path(str(template) + suffix).exists():
+                    shutil.copyfile(str(template) + suffix, str(path) + suffix)
+        return f"sqlite+aiosqlite:///{path}"
     from sqlalchemy.engine import make_url
-
-    url = make_url(base)
-    name = "lapor_t_" + "".join(c if c.isalnum() else "_" for c in tmp_path.name.lower())[-40:]
-    _create_database(url, name)
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def _create_database(url, name: str) -> None:
-    # Called from sync and async fixtures alike: run on a private loop in a thread.
-    import concurrent.futures
 
     from db.pg_admin import recreate_database
 
+    url = make_url(base)
+    name = "lapor_t_" + "".join(c if c.isalnum() else "_" for c in tmp_path.name.lower())[-40:]
+    template = _in_thread(_pg_template(base)) if migrated else None
+    _in_thread(recreate_database(url, name, template=template))
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+_templates: dict[str, object] = {}
+
+
+async def _sqlite_template() -> Path:
+    if "sqlite" not in _templates:
+        from db import migrate
+
+        path = Path(tempfile.mkdtemp(prefix="lapor-template-")) / "template.sqlite3"
+        await migrate.upgrade(f"sqlite+aiosqlite:///{path}")
+        _templates["sqlite"] = path
+    return _templates["sqlite"]  # type: ignore[return-value]
+
+
+async def _pg_template(base: str) -> str:
+    """A migrated database to copy, once per test process (its name has the pid: two runs at once
+    on one server do not share it)."""
+    if "postgresql" not in _templates:
+        from sqlalchemy.engine import make_url
+
+        from db import migrate
+        from db.pg_admin import recreate_database
+
+        name = f"lapor_template_{os.getpid()}"
+        await migrate.upgrade(await recreate_database(make_url(base), name))
+        _templates["postgresql"] = name
+    return _templates["postgresql"]  # type: ignore[return-value]
+
+
+def drop_templates() -> None:
+    """At the end of the session: the template database (or file) goes."""
+    if "postgresql" in _templates:
+        from db.pg_admin import drop_database
+
+        _in_thread(drop_database(os.environ["TEST_DATABASE_URL"], str(_templates.pop("postgresql"))))
+    if "sqlite" in _templates:
+        shutil.rmtree(Path(str(_templates.pop("sqlite"))).parent, ignore_errors=True)
+
+
+def _in_thread(coro):
+    # Called from sync and async fixtures alike: run on a private loop in a thread.
+    import concurrent.futures
+
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, recreate_database(url, name)).result()
+        return pool.submit(asyncio.run, coro).result()
 
 
 @dataclass

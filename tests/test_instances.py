@@ -19,12 +19,12 @@ from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy import func, select
 
+from botapi_emulator import BotAPIEmulator, VirtualClock
 from core.officers import add_officer
 from core.region import load_region_config
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
 from db.models import AuditEvent, InboxUpdate, Outbox, Report, SummarySend
-from lapor.emulator import BotAPIEmulator, VirtualClock
 from tests.flows import LABELS, STEPS
 from tests.harness import (
     BACKOFFICE_TOKEN,

@@ -14,7 +14,7 @@ from tests.harness import database_url_for
 
 @pytest.mark.parametrize("revision", migrate.all_revisions())
 async def test_each_migration_upgrades_and_downgrades(tmp_path, revision):
-    url = database_url_for(tmp_path)
+    url = database_url_for(tmp_path, migrated=False)
     revisions = migrate.all_revisions()
     previous = revisions[revisions.index(revision) - 1] if revisions.index(revision) else "base"
     await migrate.upgrade(url, revision)
@@ -26,7 +26,7 @@ async def test_each_migration_upgrades_and_downgrades(tmp_path, revision):
 
 
 async def test_head_schema_matches_the_models(tmp_path):
-    url = database_url_for(tmp_path)
+    url = database_url_for(tmp_path, migrated=False)
     await migrate.upgrade(url)
     engine = create_engine(url)
     try:

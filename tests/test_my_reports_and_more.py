@@ -33,7 +33,7 @@ async def test_status_history_add_info_photo_and_withdraw(h):
     assert (await h.scalar(select(Report))).state == "ditarik"
     actions = [e.action for e in await h.rows(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions == ["submitted", "info_added", "photo_added", "withdrawn"]
-    assert receipt is not None
+    assert receipt.text.startswith(f"✅ Report received. Your ticket number: {report.ticket}")
 
 
 async def test_another_residents_report_is_not_shown(h):

@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
+from botapi_emulator import BotAPIEmulator
 from core.officers import add_officer
 from core.region import load_region_config
 from core.report_submit import submit_report
 from db.models import Outbox
-from lapor.emulator import BotAPIEmulator
 from lapor.pacing import BULK, CHAT_RATE, INTERACTIVE, BotPacer
 from tests.conftest import stop_or_explain
 from tests.db_fixtures import new_reporter

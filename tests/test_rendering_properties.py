@@ -7,10 +7,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.flows.report_nav import review_text
+from botapi_emulator import parse_html
 from core.draft import AgeGroup, PeopleCount, ReportDraft, ReporterType, SeenWhen
 from core.i18n import translator
 from core.tickets import format_ticket, normalise_ticket
-from lapor.emulator import parse_html
 from tests.harness import TEST_REGION
 
 TEXT_LIMIT = 4096

@@ -11,11 +11,12 @@ async def test_report_by_pin_in_indonesian(h):
     siti = h.resident()
     welcome = await siti.say("/start")
     assert "Lapor PMKS" in siti.texts()[0] and "112" in siti.texts()[0] and "129" in siti.texts()[0]
-    assert welcome.buttons  # language choice
+    assert welcome.buttons == [["🇮🇩 Bahasa Indonesia", "🇬🇧 English"]]  # the language choice
     question = await siti.press("📝 Buat laporan")
     assert "kategori" in question.text.lower()
     loc = await siti.tap("Pengemis")
-    assert loc.reply_keyboard is not None
+    assert loc.reply_keyboard == [["📍 Kirim lokasi saya sekarang"], ["🗺️ Pilih kecamatan dari daftar"],
+                                  ["✖️ Batalkan laporan"]]
     landmark = await siti.press("📍 Kirim lokasi saya sekarang", location=PIN_ALPHA)
     assert "Alpha" in landmark.text
     await siti.tap("Lewati")

@@ -102,7 +102,7 @@ async def test_weekly_and_monthly_windows_and_text(db, region):
     for lang in ("id", "en"):
         text = render(summary, region, translator(lang))
         assert len(text) <= 4096
-        from lapor.emulator import parse_html
+        from botapi_emulator import parse_html
         parse_html(text)  # valid for Telegram's HTML parse mode
 
 

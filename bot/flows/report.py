@@ -376,8 +376,10 @@ def router() -> Router:
     @r.message(ReportFlow.photos)
     async def photos_other(message: Message, state: FSMContext, tr: Translator) -> None:
         draft = await _draft(state)
-        await message.answer(tr("Please send a photo (📎 → Gallery), or tap the button when you are done."),
-                             reply_markup=photos_keyboard(tr, len(draft.photos), await is_editing(state)))
+        # A picture sent as a file is the common slip: say how to send it as a photo.
+        text = (tr("Please send the picture as a photo (📎 → Gallery), not as a file.") if message.document else
+                tr("Please send a photo (📎 → Gallery), or tap the button when you are done."))
+        await message.answer(text, reply_markup=photos_keyboard(tr, len(draft.photos), await is_editing(state)))
 
     # --- danger, reporter --------------------------------------------------------------------
     @r.callback_query(ReportFlow.urgent, ReportCb.filter(F.action == ReportAction.URGENT))

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from botapi_emulator import EmulatedUser
 from db.models import AuditEvent, InboxUpdate, Outbox, Report
-from lapor.emulator import EmulatedUser
 from tests.reliability.drivers import ResidentRun, text_of
 
 

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backoffice.keyboards import OfficerAction, OfficerCb
+from botapi_emulator import BotAPIEmulator, EmulatedUser
+from botapi_emulator import Message as EmuMessage
 from db.models import Outbox, Report
-from lapor.emulator import BotAPIEmulator, EmulatedUser
-from lapor.emulator import Message as EmuMessage
 
 TICKET_RE = re.compile(r"\b[A-Z]{2,5}-\d{4}-\d{4,}\b")
 MAKE_REPORT = "📝 Make a report"

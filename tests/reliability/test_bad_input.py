@@ -35,8 +35,8 @@ from sqlalchemy import select
 
 from backoffice.keyboards import OfficerAction
 from bot.flows.report_ui import ReportAction
+from botapi_emulator import EmulatedUser
 from db.models import AuditEvent, InboxUpdate, Officer, Outbox, Report
-from lapor.emulator import EmulatedUser
 from tests.flows import english
 from tests.harness import BACKOFFICE_TOKEN, Harness, make_harness
 from tests.reliability.checks import already_so

@@ -33,11 +33,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from botapi_emulator import BotAPIEmulator, EmulatedUser, VirtualClock
 from core.officers import add_officer
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
 from db.models import InboxUpdate, Officer, Outbox, SummarySend
-from lapor.emulator import BotAPIEmulator, EmulatedUser, VirtualClock
 from tests.harness import BACKOFFICE_TOKEN, CITIZEN_TOKEN, TEST_REGION, database_url_for
 from tests.procs import AppProcess, emulator_polling, run_cli_async
 from tests.reliability.checks import (

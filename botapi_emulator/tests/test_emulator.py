@@ -34,7 +34,7 @@ from aiogram.types import (
 )
 from aiohttp import ClientSession, web
 
-from lapor.emulator import BotAPIEmulator, VirtualClock
+from botapi_emulator import BotAPIEmulator, VirtualClock
 
 TOKEN = "123456:TEST-TOKEN"
 USER = 1001
