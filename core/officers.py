@@ -191,20 +191,3 @@ async def supervisors_of(session: AsyncSession, *, agency: str) -> list[OfficerI
                               Officer.role.in_(list(access.SUPERVISING_ROLES)))
     )).scalars()
     return [info(o) for o in rows]
-
-
-async def mark_officer_unreachable(session: AsyncSession, *, chat_id: int, now: datetime) -> None:
-    """The officer blocked the bot (403): marked unreachable, and their supervisors are told so
-    someone else covers their alerts."""
-    from core.notices import Kind, to_officer
-
-    officers = (await session.execute(select(Officer).where(Officer.chat_id == chat_id))).scalars().all()
-    for officer in officers:
-        if officer.unreachable:
-            continue
-        officer.unreachable = True
-        _audit(session, now, "officer_unreachable", "system", None, {"officer_id": officer.id})
-        for supervisor in await supervisors_of(session, agency=officer.agency):
-            if supervisor.id != officer.id and not supervisor.unreachable:
-                to_officer(session, supervisor, Kind.OFFICER_UNREACHABLE, now=now, about=officer.id)
-    await session.commit()

@@ -78,10 +78,3 @@ async def request_deletion(session: AsyncSession, *, reporter_id: int, now: date
     row.deletion_requested_at = now
     await session.commit()
     return True
-
-
-async def mark_unreachable(session: AsyncSession, *, chat_id: int) -> None:
-    rows = (await session.execute(select(Reporter).where(Reporter.chat_id == chat_id))).scalars()
-    for row in rows:
-        row.unreachable = True
-    await session.commit()

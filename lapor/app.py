@@ -36,12 +36,11 @@ from backoffice.notices import BackofficeRenderer
 from bot.middlewares import ReporterMiddleware
 from bot.notices import CitizenRenderer
 from core import instances
+from core.blocked import mark_officer_unreachable, mark_unreachable
 from core.clock import Clock, SystemClock
 from core.escalation import escalate_due
 from core.i18n import LANGUAGES, translator
-from core.officers import mark_officer_unreachable
 from core.region import RegionConfig, load_region_config
-from core.reporters import mark_unreachable
 from core.retention import DRAFT_RETENTION, RetentionResult, run_retention
 from core.summary import Period
 from core.summary_sends import catch_up, send_summaries

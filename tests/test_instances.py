@@ -262,12 +262,14 @@ async def test_two_instances_share_the_load_and_one_dying_loses_nothing(deployme
     # Both officers press "acknowledge" on every report at once, through both... one instance now.
     for ticket in tickets:
         for tid in (9001, 9002):
-            alert = next(m for m in officers[tid].messages if ticket in (m.text or "") and m.buttons)
+            # The report's own alert (its ticket on the first line), not a later one naming it nearby.
+            alert = next(m for m in officers[tid].messages
+                         if ticket in (m.text or "").split("\n")[0] and m.buttons)
             officers[tid].click(alert.buttons[0][0], message=alert)
     async def acknowledged() -> bool:
         n = await _scalar(sessionmaker, select(func.count()).select_from(Report).where(Report.state == "diterima"))
         return n == len(tickets)
-    await _wait_for(acknowledged)
+    await _wait_for(acknowledged, timeout=120)
     acks = await _scalar(sessionmaker, select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "acknowledged"))
     assert acks == len(tickets)

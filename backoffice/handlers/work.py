@@ -82,7 +82,7 @@ def router() -> Router:
         agency = region.agency(report.agency)
         rows = [[btn(o.label.get(tr.lang), OfficerAction.OUTCOME, report.id, o.code)] for o in agency.outcomes]
         await shown(callback).answer(tr("<b>{ticket}</b>: what was the outcome?", ticket=report.ticket),
-                                      reply_markup=_with_cancel(tr, report.id, rows))
+                                     reply_markup=_with_cancel(tr, report.id, rows))
 
     @r.callback_query(OfficerCb.filter(F.action == OfficerAction.OUTCOME))
     async def chose_outcome(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,
@@ -99,7 +99,7 @@ def router() -> Router:
         if outcome.counts_persons:
             await state.set_state(WorkFlow.persons)
             await shown(callback).answer(tr("How many persons were handled? Type a number."),
-                                          reply_markup=_with_cancel(tr, report.id))
+                                         reply_markup=_with_cancel(tr, report.id))
         else:
             await _ask_note(shown(callback), state, tr, report.id)
 
@@ -188,7 +188,7 @@ def router() -> Router:
         rows = [[btn(a.short.get(tr.lang), OfficerAction.HANDOVER_TO, report.id, a.code)]
                 for a in region.agencies if a.code != report.agency]
         await shown(callback).answer(tr("<b>{ticket}</b>: hand over to which agency?", ticket=report.ticket),
-                                      reply_markup=_with_cancel(tr, report.id, rows))
+                                     reply_markup=_with_cancel(tr, report.id, rows))
 
     @r.callback_query(OfficerCb.filter(F.action == OfficerAction.HANDOVER_TO))
     async def handover_to(callback: CallbackQuery, callback_data: OfficerCb, callback_answer: CallbackAnswer,

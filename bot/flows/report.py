@@ -168,7 +168,7 @@ def router() -> Router:
         if kecamatan.desa and not draft.has_pin:
             await state.set_state(ReportFlow.desa)
             await shown(callback).answer(tr("<b>Which desa/kelurahan?</b>"),
-                                          reply_markup=desa_keyboard(tr, kecamatan.desa, 0, await is_editing(state)))
+                                         reply_markup=desa_keyboard(tr, kecamatan.desa, 0, await is_editing(state)))
         else:
             await _ask_landmark(shown(callback), state, tr, region, required=not draft.has_pin)
 
@@ -299,7 +299,7 @@ def router() -> Router:
             await state.set_state(ReportFlow.seen_time)
             await _confirm(callback, tr("🕒 At a time:"))
             await shown(callback).answer(tr("Type the time you saw it, e.g. <code>14.30</code>."),
-                                          reply_markup=skip_keyboard(tr, "time", await is_editing(state),
+                                         reply_markup=skip_keyboard(tr, "time", await is_editing(state),
                                                                      label="⬅️"))
             return
         draft = await _draft(state)

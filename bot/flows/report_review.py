@@ -107,7 +107,7 @@ def router() -> Router:
             result = await submit_report(session, clock=clock, region=region, reporter_id=reporter.id, draft=draft)
         except RateLimited as exc:
             await shown(callback).answer(rate_limited_text(tr, exc) + "\n" +
-                                          tr("Your report is kept; send it from this summary later."))
+                                         tr("Your report is kept; send it from this summary later."))
             return
         except ReporterBanned:
             await leave_flow(shown(callback), state, tr, tr(

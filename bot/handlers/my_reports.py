@@ -247,10 +247,10 @@ def router() -> Router:
         stop = InlineKeyboardMarkup(inline_keyboard=[[_btn(tr.plain("✖️ Cancel"), MyReportsAction.STOP)]])
         if callback_data.action == MyReportsAction.ADD_INFO:
             await shown(callback).answer(tr("Type the information to add to {ticket}.", ticket=detail.line.ticket),
-                                          reply_markup=stop)
+                                         reply_markup=stop)
         else:
             await shown(callback).answer(tr("Send the photo to add to {ticket}.", ticket=detail.line.ticket),
-                                          reply_markup=stop)
+                                         reply_markup=stop)
 
     @r.callback_query(MyCb.filter(F.action == MyReportsAction.STOP))
     async def stop(callback: CallbackQuery, state: FSMContext, tr: Translator) -> None:

@@ -34,6 +34,6 @@ def router() -> Router:
             callback_answer.text, callback_answer.show_alert = tr.plain("This button is no longer valid."), True
             return
         await shown(callback).edit_text(tr("🙏 Thank you for your rating: {stars}/5.", stars=callback_data.stars),
-                                         reply_markup=None)
+                                        reply_markup=None)
 
     return r

@@ -129,7 +129,7 @@ def router() -> Router:
         tr = translator(callback_data.arg)
         await shown(callback).edit_reply_markup(reply_markup=None)
         await shown(callback).answer(tr("✅ Language: English. Tap “📝 Make a report” to start."),
-                                      reply_markup=menu_markup(tr))
+                                     reply_markup=menu_markup(tr))
 
     @r.message(Command("bantuan", "help"))
     @r.message(F.text.in_(all_translations(MENU_HELP)))
