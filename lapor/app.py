@@ -21,12 +21,12 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder, StorageKey
-from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import backoffice.app as backoffice
@@ -35,7 +35,7 @@ from backoffice.middlewares import OfficerMiddleware
 from backoffice.notices import BackofficeRenderer
 from bot.middlewares import ReporterMiddleware
 from bot.notices import CitizenRenderer
-from core import instances
+from core import inbox, instances
 from core.blocked import mark_officer_unreachable, mark_unreachable
 from core.clock import Clock, SystemClock
 from core.escalation import escalate_due
@@ -52,6 +52,7 @@ from lapor.middlewares import DbSessionMiddleware, StaleButtonMiddleware
 from lapor.outbox_worker import OutboxWorker
 from lapor.pacing import BotPacer, PacingMiddleware
 from lapor.polling import InboxPoller
+from lapor.redis_fsm import ReplaySafeRedisStorage
 from lapor.retry import RetryMiddleware
 from lapor.settings import DEFAULT_HTTP_PORT, Settings
 from lapor.web import build_web_app, webhook_path
@@ -73,12 +74,14 @@ def make_bot(token: str, api_url: str | None, *, retry: bool, pacer: BotPacer | 
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
-def redis_storage(settings: Settings) -> RedisStorage:
-    return RedisStorage.from_url(
-        settings.redis_url,
+def redis_storage(settings: Settings) -> ReplaySafeRedisStorage:
+    return ReplaySafeRedisStorage(
+        Redis.from_url(settings.redis_url),
         key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix, with_bot_id=True),
         # Untouched drafts go after the same time as in the database (core.retention).
         state_ttl=DRAFT_RETENTION, data_ttl=DRAFT_RETENTION,
+        # An update can be replayed (and its marker asked for) as long as the inbox keeps it.
+        marker_ttl=inbox.REDELIVERY_WINDOW,
     )
 
 

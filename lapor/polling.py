@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core import inbox
 from core.clock import Clock
 from lapor.fsm_storage import Held, SqlStorage, held_writes
+from lapor.redis_fsm import ReplaySafeRedisStorage
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ class InboxPoller:
         if payloads:
             log.info("%s: replaying %d updates left unhandled by the last run", self.name, len(payloads))
         for payload in payloads:
-            self.schedule(Update.model_validate(payload, context={"bot": self.bot}))
+            self.schedule(Update.model_validate(payload, context={"bot": self.bot}), replayed=True)
 
     async def recover(self) -> int:
         """Webhook mode: renews the leases of updates this instance is working on, then takes over
@@ -178,7 +179,7 @@ class InboxPoller:
         taken = 0
         for payload in payloads:
             if payload["update_id"] not in self._inflight:
-                self.schedule(Update.model_validate(payload, context={"bot": self.bot}))
+                self.schedule(Update.model_validate(payload, context={"bot": self.bot}), replayed=True)
                 taken += 1
         if taken:
             log.warning("%s: took over %d updates left unhandled by another instance", self.name, taken)
@@ -201,11 +202,13 @@ class InboxPoller:
             await inbox.purge_handled(session, older_than=self.clock.now() - inbox.REDELIVERY_WINDOW)
 
     # --- handling ------------------------------------------------------------------------
-    def schedule(self, update: Update) -> None:
+    def schedule(self, update: Update, *, replayed: bool = False) -> None:
+        """`replayed`: an update stored before (by this process's last run or another instance),
+        which may have been handled up to its "handled" mark."""
         key = chat_key(update)
         self._inflight.add(update.update_id)
         previous = self._tails.get(key)
-        task = asyncio.create_task(self._handle_after(previous, update))
+        task = asyncio.create_task(self._handle_after(previous, update, replayed))
         self._tails[key] = task
         self._tasks.add(task)
 
@@ -217,17 +220,28 @@ class InboxPoller:
 
         task.add_done_callback(done)
 
-    async def _handle_after(self, previous: asyncio.Task[None] | None, update: Update) -> None:
+    async def _handle_after(self, previous: asyncio.Task[None] | None, update: Update, replayed: bool) -> None:
         if previous is not None:
             await asyncio.wait({previous})
         async with self._semaphore:
-            await self.handle(update)
+            await self.handle(update, replayed=replayed)
 
-    async def handle(self, update: Update) -> None:
+    async def handle(self, update: Update, *, replayed: bool = False) -> None:
         error: str | None = None
+        storage = self.dispatcher.storage
+        redis = storage if isinstance(storage, ReplaySafeRedisStorage) else None
+        if replayed and redis is not None and await redis.applied(self.bot.id, update.update_id):
+            # Handled whole by an instance that died before marking it (lapor.redis_fsm).
+            log.info("%s: update %s was handled before; marking it", self.name, update.update_id)
+            await self._finish(_Finished(update.update_id, None, {}))
+            return
         with held_writes() as writes:
             try:
-                await self.dispatcher.feed_update(self.bot, update)
+                if redis is not None:
+                    async with redis.holding(self.bot.id, update.update_id):
+                        await self.dispatcher.feed_update(self.bot, update)
+                else:
+                    await self.dispatcher.feed_update(self.bot, update)
             except Exception as exc:  # a failing handler must not stop the others
                 log.exception("%s: update %s failed", self.name, update.update_id)
                 error = f"{type(exc).__name__}: {exc}"[:1000]
