@@ -127,10 +127,12 @@ class Subject:
     owner_id: int | None  # the officer holding it
     state: str
     kecamatan: str | None
-    # Some active officer of its agency has its kecamatan among their areas. An area officer reads
-    # reports of their own kecamatan, and those of kecamatan nobody covers (they are alerted of
-    # those too: core.officers.officers_for_alert).
+    # Some active officer of its agency has its kecamatan (or its desa) among their areas. An area
+    # officer reads reports of their own kecamatan and desa, and those nobody covers (they are
+    # alerted of those too: core.officers.officers_for_alert).
     kecamatan_covered: bool = True
+    # Its desa's Kemendagri code (a region pack): an area officer may cover single desa.
+    desa_code: str | None = None
 
 
 class Refusal(StrEnum):
@@ -213,7 +215,7 @@ def can_act(actor: ActorFacts | None) -> bool:
 
 def _in_areas(actor: ActorFacts, report: Subject) -> bool:
     return (not actor.areas or report.owner_id == actor.id or report.kecamatan in actor.areas
-            or not report.kecamatan_covered)
+            or (report.desa_code is not None and report.desa_code in actor.areas) or not report.kecamatan_covered)
 
 
 def may_read(actor: ActorFacts | None, report: Subject, channel: Channel = PRIVATE) -> bool:

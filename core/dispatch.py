@@ -85,7 +85,8 @@ async def queue_alerts(session: AsyncSession, *, region: RegionConfig, report: R
         for kind, args in kinds:
             to_duty_group(session, agency=agency.code, chat_id=agency.duty_chat_id, kind=kind, now=now,
                           priority=ALERT_PRIORITY, report_id=report.id, **args)
-    people = await officers_for_alert(session, agency=report.agency, kecamatan=report.kecamatan)
+    people = await officers_for_alert(session, agency=report.agency, kecamatan=report.kecamatan,
+                                      desa_code=report.desa_code)
     if report.urgent:
         people += await supervisors_of(session, agency=report.agency)
     for officer in people:

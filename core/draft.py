@@ -74,8 +74,13 @@ class ReportDraft(BaseModel):
     longitude: float | None = None
     kecamatan: str | None = None
     desa: str | None = None
+    # Kemendagri codes, with a region pack (core.region): from the pin, or the names chosen.
+    kecamatan_code: str | None = None
+    desa_code: str | None = None
     landmark: str | None = None
     outside_region: bool = False
+    # A pin the region pack places outside the region: the kecamatan must be chosen by hand.
+    ask_kecamatan: bool = False
     people_count: PeopleCount | None = None
     age_group: AgeGroup | None = None
     description: str | None = None
@@ -94,6 +99,8 @@ class ReportDraft(BaseModel):
 
     def location_complete(self) -> bool:
         if self.has_pin:
+            if self.ask_kecamatan:
+                return self.kecamatan is not None
             return self.outside_region or self.kecamatan is not None
         return self.kecamatan is not None and bool(self.landmark)
 

@@ -26,9 +26,9 @@ from core.spreadsheet import append_row, csv_row
 from db.models import AuditEvent, Officer, Report
 
 REPORT_COLUMNS = ["ticket", "created (local)", "category", "agency", "state", "urgent", "kecamatan", "desa",
-                  "landmark", "latitude", "longitude", "outside region", "people", "age group", "description",
-                  "seen (local)", "reporter type", "anonymous", "holder", "acknowledged (local)", "closed (local)",
-                  "outcome", "persons handled", "rating"]
+                  "kecamatan code", "desa code", "landmark", "latitude", "longitude", "outside region", "people",
+                  "age group", "description", "seen (local)", "reporter type", "anonymous", "holder",
+                  "acknowledged (local)", "closed (local)", "outcome", "persons handled", "rating"]
 HISTORY_COLUMNS = ["ticket", "at (local)", "actor", "action", "from", "to", "note"]
 
 
@@ -84,11 +84,13 @@ def _report_row(item: _Included, region: RegionConfig) -> list[Any]:
         # Passed on: the category, place and dates stay with the agency's statistics; the case
         # itself (text, pin, what the other agency did) is the other agency's now.
         return [r.ticket, _local(r.created_at, region), r.category, r.agency, ReportState.DIALIHKAN,
-                "yes" if r.urgent else "", r.kecamatan or "", r.desa or "", "", None, None,
+                "yes" if r.urgent else "", r.kecamatan or "", r.desa or "", r.kecamatan_code or "",
+                r.desa_code or "", "", None, None,
                 "yes" if r.outside_region else "", r.people_count or "", r.age_group or "", "",
                 _local(r.seen_at, region), r.reporter_type, "yes" if r.anonymous else "", "", "", "", "", None, None]
     return [r.ticket, _local(r.created_at, region), r.category, r.agency, r.state, "yes" if r.urgent else "",
-            r.kecamatan or "", r.desa or "", r.landmark or "", r.latitude, r.longitude,
+            r.kecamatan or "", r.desa or "", r.kecamatan_code or "", r.desa_code or "", r.landmark or "",
+            r.latitude, r.longitude,
             "yes" if r.outside_region else "", r.people_count or "", r.age_group or "", r.description or "",
             _local(r.seen_at, region), r.reporter_type, "yes" if r.anonymous else "", item.holder or "",
             _local(r.acknowledged_at, region), _local(r.closed_at, region), r.outcome or "", r.persons_count,
@@ -116,6 +118,7 @@ async def _rows(session: AsyncSession, region: RegionConfig, start: datetime, en
 async def workbook(session: AsyncSession, region: RegionConfig, start: datetime, end: datetime,
                    scope: Scope = WHOLE_REGION) -> bytes:
     report_rows, history_rows = await _rows(session, region, start, end, scope)
+    items_by_area = _by_area(report_rows, region)
     book = Workbook()
     sheet = book.active
     sheet.title = "Laporan"
@@ -127,9 +130,32 @@ async def workbook(session: AsyncSession, region: RegionConfig, start: datetime,
     append_row(history, HISTORY_COLUMNS)
     for row in history_rows:
         append_row(history, row)
+    # Reports per kecamatan and desa and category: the table a desk officer pivots on.
+    areas = book.create_sheet("Per wilayah")
+    categories = [c.code for c in region.categories]
+    append_row(areas, ["kecamatan code", "kecamatan", "desa code", "desa/kelurahan", "reports", *categories])
+    for row in items_by_area:
+        append_row(areas, row)
+    areas.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _by_area(report_rows: list[list[Any]], region: RegionConfig) -> list[list[Any]]:
+    """One row per kecamatan and desa with reports (a kecamatan-only row for reports placed in no
+    desa), by code where there is one, each kecamatan's current name from the region."""
+    col = {name: i for i, name in enumerate(REPORT_COLUMNS)}
+    categories = [c.code for c in region.categories]
+    counts: dict[tuple[str, str, str, str], dict[str, int]] = {}
+    for row in report_rows:
+        kec_code, desa_code = row[col["kecamatan code"]], row[col["desa code"]]
+        known = region.kecamatan_by_code(kec_code) if kec_code else None
+        key = (kec_code, known.name if known else row[col["kecamatan"]] or "-", desa_code, row[col["desa"]] or "")
+        per = counts.setdefault(key, dict.fromkeys(categories, 0))
+        per[row[col["category"]]] = per.get(row[col["category"]], 0) + 1
+    return [[*key, sum(per.values()), *(per.get(c, 0) for c in categories)]
+            for key, per in sorted(counts.items(), key=lambda kv: (kv[0][1], kv[0][3]))]
 
 
 async def csv_text(session: AsyncSession, region: RegionConfig, start: datetime, end: datetime,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import access
 from core.access import Role
 from core.region import RegionConfig
+from core.wilayah import normalise_name
 from db.dialect import rowcount
 from db.models import AuditEvent, Officer, OfficerInvite
 
@@ -64,13 +65,32 @@ def _check(region: RegionConfig, agency: str, role: str, areas: list[str]) -> li
         Role(role)
     except ValueError:
         raise OfficerError(f"unknown role {role!r} (known: {', '.join(r.value for r in Role)})") from None
-    names = []
-    for area in areas:
-        kecamatan = region.kecamatan_by_name(area)
+    return [_area(region, area) for area in areas]
+
+
+def _area(region: RegionConfig, area: str) -> str:
+    """An officer's area as stored: a kecamatan's name, or a desa's Kemendagri code (given as the
+    code, or as "Kecamatan/Desa")."""
+    if "/" in area:
+        kecamatan_name, desa_name = area.split("/", 1)
+        kecamatan = region.kecamatan_by_name(kecamatan_name)
         if kecamatan is None:
-            raise OfficerError(f"unknown kecamatan {area!r}")
-        names.append(kecamatan.name)
-    return names
+            raise OfficerError(f"unknown kecamatan {kecamatan_name.strip()!r}")
+        desa = kecamatan.desa_by_name(desa_name) or next(
+            (d for d in kecamatan.desa if normalise_name(d) == normalise_name(desa_name)), None)
+        code = kecamatan.desa_code(desa) if desa else None
+        if code is None:
+            raise OfficerError(f"unknown desa {desa_name.strip()!r} in Kec. {kecamatan.name}"
+                               + ("" if kecamatan.desa_codes else " (the region has no pack of desa codes)"))
+        return code
+    if area.strip()[:1].isdigit():
+        if region.desa_by_code(area.strip()) is None:
+            raise OfficerError(f"unknown desa code {area.strip()!r} (e.g. 35.14.14.1003)")
+        return area.strip()
+    kecamatan = region.kecamatan_by_name(area)
+    if kecamatan is None:
+        raise OfficerError(f"unknown kecamatan {area!r}")
+    return kecamatan.name
 
 
 def _audit(session: AsyncSession, now: datetime, action: str, actor_type: str, actor_id: int | None,
@@ -169,12 +189,13 @@ async def disable_officer(session: AsyncSession, *, now: datetime, officer_id: i
     return info(officer)
 
 
-async def officers_for_alert(session: AsyncSession, *, agency: str, kecamatan: str | None) -> list[OfficerInfo]:
-    """The agency's field officers covering the kecamatan, or all of them where none covers it."""
+async def officers_for_alert(session: AsyncSession, *, agency: str, kecamatan: str | None,
+                             desa_code: str | None = None) -> list[OfficerInfo]:
+    """The agency's field officers covering the kecamatan or the desa, or all of them where none does."""
     rows = [info(o) for o in (await session.execute(
         select(Officer).where(Officer.agency == agency, Officer.active.is_(True), Officer.role == Role.OFFICER)
     )).scalars()]
-    covering = [o for o in rows if kecamatan and kecamatan in o.areas]
+    covering = [o for o in rows if (kecamatan and kecamatan in o.areas) or (desa_code and desa_code in o.areas)]
     return covering or rows
 
 

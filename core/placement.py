@@ -22,7 +22,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import shapely
@@ -54,6 +54,25 @@ class Placement:
     kecamatan: str | None
     inside_region: bool | None
     approximate: bool = False
+    # With a region pack (core.desa_placement): the desa/kelurahan and its Kemendagri code; how far
+    # outside every polygon a snapped pin lay; how far outside the region a pin lies, and the
+    # bundled region it seems to lie in instead.
+    desa: str | None = None
+    desa_code: str | None = None
+    snapped_m: float | None = None
+    distance_m: float | None = None
+    elsewhere: str | None = None
+
+
+class Placer(Protocol):
+    """What the bot and the charts need of a region's placement."""
+
+    @property
+    def has_boundaries(self) -> bool: ...
+
+    def place(self, lat: float, lon: float) -> Placement: ...
+
+    def outlines(self) -> list[tuple[list[float], list[float]]]: ...
 
 
 def _check_coords(lat: float, lon: float) -> tuple[float, float]:

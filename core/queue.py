@@ -6,14 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.access import PRIVATE, Action, Channel, Scope, list_scope
 from core.lifecycle import OPEN_STATES
 from core.officers import OfficerInfo
-from core.report_access import authorize, covered_kecamatan
+from core.region import Kecamatan
+from core.report_access import authorize, covered_areas
 from core.targets import is_overdue, overdue_clause
 from db.models import AuditEvent, Report
 
@@ -27,6 +28,7 @@ class QueueLine:
     category: str
     state: str
     kecamatan: str | None
+    desa: str | None
     urgent: bool
     created_at: datetime
     due_at: datetime
@@ -35,32 +37,38 @@ class QueueLine:
 
 
 def _line(r: Report, now: datetime) -> QueueLine:
-    return QueueLine(r.id, r.ticket, r.category, r.state, r.kecamatan, r.urgent, r.created_at,
+    return QueueLine(r.id, r.ticket, r.category, r.state, r.kecamatan, r.desa, r.urgent, r.created_at,
                      r.response_due_at, r.owner_id, is_overdue(r.state, r.response_due_at, r.close_due_at, now))
 
 
 async def scope_clauses(session: AsyncSession, scope: Scope) -> list[ColumnElement[bool]]:
-    """The policy's scope as WHERE clauses: an agency, and for an area officer their kecamatan,
-    those nobody covers, reports without a kecamatan and what they hold (as core.access.may_read)."""
+    """The policy's scope as WHERE clauses: an agency, and for an area officer their kecamatan and
+    desa, those nobody covers, reports without a kecamatan and what they hold (as core.access.may_read)."""
     if scope.agency is None:
         return []
     where: list[ColumnElement[bool]] = [Report.agency == scope.agency]
     if scope.areas:
-        covered = await covered_kecamatan(session, scope.agency)
-        where.append(or_(Report.kecamatan.in_(list(scope.areas)), Report.kecamatan.is_(None),
-                         Report.kecamatan.not_in(sorted(covered)), Report.owner_id == scope.officer_id))
+        covered = sorted(await covered_areas(session, scope.agency))
+        uncovered = and_(Report.kecamatan.not_in(covered), or_(Report.desa_code.is_(None),
+                                                              Report.desa_code.not_in(covered)))
+        where.append(or_(Report.kecamatan.in_(list(scope.areas)), Report.desa_code.in_(list(scope.areas)),
+                         Report.kecamatan.is_(None), uncovered, Report.owner_id == scope.officer_id))
     return where
 
 
 async def open_reports(
     session: AsyncSession, *, actor: OfficerInfo, now: datetime, page: int = 0, most_overdue_first: bool = False,
-    kecamatan: str | None = None, state: str | None = None,
+    kecamatan: Kecamatan | None = None, desa_code: str | None = None, state: str | None = None,
 ) -> tuple[list[QueueLine], int]:
-    """The open reports the actor may see (their agency's; everyone's for a region-wide reader)."""
+    """The open reports the actor may see (their agency's; everyone's for a region-wide reader),
+    of one kecamatan or desa if asked (by code where the region has a pack: names change)."""
     where = [Report.state.in_([state] if state else list(OPEN_STATES)),
              *await scope_clauses(session, list_scope(actor))]
-    if kecamatan:
-        where.append(Report.kecamatan == kecamatan)
+    if kecamatan is not None:
+        where.append(or_(Report.kecamatan_code == kecamatan.code, Report.kecamatan == kecamatan.name)
+                     if kecamatan.code else Report.kecamatan == kecamatan.name)
+    if desa_code:
+        where.append(Report.desa_code == desa_code)
     total = (await session.execute(select(func.count()).select_from(Report).where(*where))).scalar_one()
     order = (Report.response_due_at.asc(),) if most_overdue_first else (Report.created_at.desc(),)
     rows = (await session.execute(

@@ -31,7 +31,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from core.placement import BoundaryFileError, KecamatanPlacer
+from core.desa_placement import PackPlacer
+from core.placement import BoundaryFileError, KecamatanPlacer, Placer
+from core.wilayah import WilayahError, normalise_name, read_wilayah
 
 Lang = str  # "id" or "en"
 
@@ -157,6 +159,9 @@ class Category(_Model):
 class Kecamatan(_Model):
     name: str = Field(min_length=1, max_length=100)
     desa: list[str] = []
+    # From a region pack: Kemendagri codes of the kecamatan and of each desa (same order as `desa`).
+    code: str | None = None
+    desa_codes: list[str] = []
 
     @field_validator("desa")
     @classmethod
@@ -179,6 +184,12 @@ class Kecamatan(_Model):
                 return d
         return None
 
+    def desa_code(self, name: str) -> str | None:
+        """The Kemendagri code of one of this kecamatan's desa (None without a pack)."""
+        if name in self.desa and self.desa_codes:
+            return self.desa_codes[self.desa.index(name)]
+        return None
+
 
 class RegionInfo(_Model):
     code: Code
@@ -190,6 +201,10 @@ class RegionInfo(_Model):
     bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
     boundaries: str | None = None  # GeoJSON path, relative to the TOML file
     boundary_name_property: str = "kecamatan"
+    # A region pack (core/regions/packs/README.md): a folder, relative to the TOML file, holding
+    # wilayah.csv (the kecamatan and desa come from it) and desa.geojson (pins are placed in a desa).
+    pack: str | None = None
+    snap_metres: float = Field(default=300.0, ge=0, le=5000)
 
     @field_validator("ticket_prefix")
     @classmethod
@@ -353,7 +368,30 @@ class RegionConfig(_Model):
     summaries: Summaries = Field(default_factory=Summaries)
 
     _source_path: Path | None = PrivateAttr(default=None)
-    _placer: KecamatanPlacer | None = PrivateAttr(default=None)
+    _placer: KecamatanPlacer | PackPlacer | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kecamatan_from_pack(cls, data: Any, info: ValidationInfo) -> Any:
+        """With a pack, the kecamatan and their desa are read from its wilayah.csv, by code."""
+        region = data.get("region") if isinstance(data, dict) else None
+        pack = region.get("pack") if isinstance(region, dict) else None
+        if not isinstance(pack, str) or not pack.strip():
+            return data
+        if data.get("kecamatan"):
+            raise PydanticCustomError("region_config", "kecamatan: with [region] pack, the kecamatan come from the "
+                                      "pack's wilayah.csv; remove the [[kecamatan]] sections")
+        try:
+            wilayah = read_wilayah(_pack_dir(pack, info) / "wilayah.csv")
+        except WilayahError as e:
+            raise PydanticCustomError("region_config", "region.pack: {problem}", {"problem": str(e)}) from None
+        # In alphabetical order, as a resident looks for a name in a list; codes keep their identity.
+        kecamatan = []
+        for k in sorted(wilayah.kecamatan, key=lambda k: k.name.casefold()):
+            areas = sorted(k.areas, key=lambda a: a.name.casefold())
+            kecamatan.append({"name": k.name, "code": k.code, "desa": [a.name for a in areas],
+                              "desa_codes": [a.code for a in areas]})
+        return {**data, "kecamatan": kecamatan}
 
     # -- the file it came from (not part of the TOML input) ------------------------------
 
@@ -418,7 +456,13 @@ class RegionConfig(_Model):
         if self.donations.agency not in agency_codes:
             problems.append((("donations", "agency"), unknown(self.donations.agency)))
 
-        if self.region.boundaries and not problems:
+        if self.region.pack and not problems:
+            try:
+                self._placer = PackPlacer.from_folder(_pack_dir(self.region.pack, info),
+                                                      snap_metres=self.region.snap_metres)
+            except (BoundaryFileError, WilayahError) as e:
+                problems.append((("region", "pack"), str(e)))
+        elif self.region.boundaries and not problems:
             base_dir = (info.context or {}).get("base_dir") if info is not None else None
             try:
                 self._placer = KecamatanPlacer.from_region(
@@ -449,12 +493,9 @@ class RegionConfig(_Model):
         raise KeyError(f"unknown category {code!r}")
 
     def kecamatan_by_name(self, name: str) -> Kecamatan | None:
-        """Case- and spacing-insensitive look-up ("gondang  wetan" finds "Gondang Wetan")."""
-        key = " ".join(name.split()).casefold()
-        for k in self.kecamatan:
-            if " ".join(k.name.split()).casefold() == key:
-                return k
-        return None
+        """Case-, space- and punctuation-insensitive ("gondang  wetan" finds "Gondangwetan")."""
+        key = normalise_name(name)
+        return next((k for k in self.kecamatan if normalise_name(k.name) == key), None)
 
     @property
     def kecamatan_names(self) -> list[str]:
@@ -468,16 +509,37 @@ class RegionConfig(_Model):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.region.timezone)
 
+    @property
+    def kemendagri_code(self) -> str | None:
+        """The region's Kemendagri code (35.14), when it has a pack."""
+        return self._placer.wilayah.code if isinstance(self._placer, PackPlacer) else None
+
+    def kecamatan_by_code(self, code: str) -> Kecamatan | None:
+        return next((k for k in self.kecamatan if k.code == code), None)
+
+    def desa_by_code(self, code: str) -> tuple[Kecamatan, str] | None:
+        """(its kecamatan, the desa's name) for a desa's Kemendagri code."""
+        kecamatan = self.kecamatan_by_code(code.rsplit(".", 1)[0])
+        if kecamatan is None or code not in kecamatan.desa_codes:
+            return None
+        return kecamatan, kecamatan.desa[kecamatan.desa_codes.index(code)]
+
     @cached_property
-    def placer(self) -> KecamatanPlacer:
-        """Pin placement: kecamatan boundaries if configured (parsed and checked at load time),
-        else a bbox-only check, else a placer that answers "unknown"."""
+    def placer(self) -> Placer:
+        """Pin placement: a region pack's desa boundaries, or kecamatan boundaries if configured
+        (parsed and checked at load time), else a bbox-only check, else "unknown"."""
         if self._placer is not None:
             return self._placer
         base_dir = self._source_path.parent if self._source_path is not None else None
         return KecamatanPlacer.from_region(
             self.region, base_dir, kecamatan=[k.name for k in self.kecamatan]
         )
+
+
+def _pack_dir(pack: str, info: ValidationInfo | None) -> Path:
+    path = Path(pack)
+    base_dir = (info.context or {}).get("base_dir") if info is not None else None
+    return path if path.is_absolute() or base_dir is None else Path(base_dir) / path
 
 
 # ---- loading ---------------------------------------------------------------------------

@@ -41,8 +41,8 @@ class ActionRefused(Exception):
         return self.refusal == Refusal.UNSEEN
 
 
-async def covered_kecamatan(session: AsyncSession, agency: str) -> set[str]:
-    """Kecamatan that some active field officer of the agency covers."""
+async def covered_areas(session: AsyncSession, agency: str) -> set[str]:
+    """Kecamatan (names) and desa (Kemendagri codes) that some active field officer of the agency covers."""
     rows = (await session.execute(
         select(Officer.areas).where(Officer.agency == agency, Officer.active.is_(True), Officer.role == Role.OFFICER)
     )).scalars()
@@ -54,11 +54,13 @@ async def subject_of(session: AsyncSession, report: Report, actor: ActorFacts | 
     answer could depend on it (an area officer asking about a kecamatan not theirs)."""
     covered = True
     if (actor is not None and actor.areas and report.kecamatan and report.kecamatan not in actor.areas
-            and report.owner_id != actor.id):
-        covered = report.kecamatan in await covered_kecamatan(session, report.agency)
+            and report.desa_code not in actor.areas and report.owner_id != actor.id):
+        covered_now = await covered_areas(session, report.agency)
+        covered = report.kecamatan in covered_now or report.desa_code in covered_now
     elif report.kecamatan is None:
         covered = False
-    return Subject(report.id, report.agency, report.owner_id, report.state, report.kecamatan, covered)
+    return Subject(report.id, report.agency, report.owner_id, report.state, report.kecamatan, covered,
+                   report.desa_code)
 
 
 async def owner_name(session: AsyncSession, report: Report) -> str:

@@ -100,6 +100,8 @@ async def submit_report(
         longitude=draft.longitude,
         kecamatan=draft.kecamatan,
         desa=draft.desa,
+        kecamatan_code=draft.kecamatan_code,
+        desa_code=draft.desa_code,
         landmark=draft.landmark,
         outside_region=draft.outside_region,
         people_count=draft.people_count,

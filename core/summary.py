@@ -127,6 +127,8 @@ class Summary:
     # agency: category -> count (empty for a region-wide summary).
     informed: Counter = field(default_factory=Counter)
     scope: Scope = WHOLE_REGION
+    # "Desa (Kecamatan)" -> count, where the region has a pack.
+    by_desa: Counter = field(default_factory=Counter)
 
 
 async def compute(session: AsyncSession, region: RegionConfig, win: Window, scope: Scope = WHOLE_REGION) -> Summary:
@@ -134,7 +136,7 @@ async def compute(session: AsyncSession, region: RegionConfig, win: Window, scop
     mine = [] if scope.region_wide else [Report.agency == scope.agency]
     received = (await session.execute(
         select(Report.agency, Report.category, Report.kecamatan, Report.desa, Report.latitude, Report.longitude,
-               Report.state).where(in_period, *mine))).all()
+               Report.state, Report.kecamatan_code).where(in_period, *mine))).all()
     acknowledged = (await session.execute(
         select(Report.agency, Report.created_at, Report.acknowledged_at)
         .where(Report.acknowledged_at >= win.start, Report.acknowledged_at < win.end, *mine))).all()
@@ -154,17 +156,24 @@ async def compute(session: AsyncSession, region: RegionConfig, win: Window, scop
     agencies: dict[str, AgencyFigures] = defaultdict(AgencyFigures)
     total = AgencyFigures()
     by_kecamatan: Counter = Counter()
+    by_desa: Counter = Counter()
     places: Counter = Counter()
-    for agency, category, kecamatan, desa, lat, lon, state in received:
+    for agency, category, kecamatan, desa, lat, lon, state, kecamatan_code in received:
+        # By code where there is one: a kecamatan renamed by a later decree stays one kecamatan.
+        known = region.kecamatan_by_code(kecamatan_code) if kecamatan_code else None
+        kecamatan = known.name if known is not None else kecamatan
         for figures in (agencies[agency], total):
             figures.received += 1
             figures.by_category[category] += 1
             if state in OPEN_STATES:
                 figures.still_open += 1
         by_kecamatan[kecamatan or "-"] += 1
+        if desa and kecamatan:
+            by_desa[f"{desa} ({kecamatan})"] += 1
         if lat is not None:
             # About 100 m cells: "the same corner" for a resident, coarse enough to group reports.
-            places[f"{lat:.3f}, {lon:.3f}" + (f" (Kec. {kecamatan})" if kecamatan else "")] += 1
+            where = f"Desa/Kel. {desa}, Kec. {kecamatan}" if desa and kecamatan else f"Kec. {kecamatan}"
+            places[f"{lat:.3f}, {lon:.3f}" + (f" ({where})" if kecamatan else "")] += 1
         elif kecamatan:
             places[f"Kec. {kecamatan}" + (f", {desa}" if desa else "")] += 1
     for agency, created, acked in acknowledged:
@@ -203,7 +212,7 @@ async def compute(session: AsyncSession, region: RegionConfig, win: Window, scop
             .group_by(DonationPledge.kind))).all()))
     hotspots = [(place, n) for place, n in places.most_common(5) if n >= 2]
     return Summary(win, dict(agencies), total, by_kecamatan, [(t, a, n or "-") for t, a, n in overdue_rows],
-                   outcomes, persons, handed_over, hotspots, ratings, pledges, informed, scope)
+                   outcomes, persons, handed_over, hotspots, ratings, pledges, informed, scope, by_desa)
 
 
 def _minutes(tr: Translator, value: float | None) -> str:
@@ -250,6 +259,9 @@ def render(summary: Summary, region: RegionConfig, tr: Translator, *, late: bool
     if summary.by_kecamatan:
         sections.append([tr("<b>By kecamatan</b>")] + [
             " · ".join(f"{html.escape(k)} {n}" for k, n in summary.by_kecamatan.most_common(12))])
+    if summary.by_desa:
+        sections.append([tr("<b>By desa/kelurahan</b>")] + [
+            " · ".join(f"{html.escape(k)} {n}" for k, n in summary.by_desa.most_common(12))])
     if summary.outcomes:
         lines = [tr("<b>Outcomes</b> (persons handled: {n}; handed over to another agency: {h})",
                     n=sum(summary.persons_by_outcome.values()), h=summary.handed_over)]

@@ -119,6 +119,10 @@ class Report(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     kecamatan: Mapped[str | None] = mapped_column(String(64))
     desa: Mapped[str | None] = mapped_column(String(64))
+    # Kemendagri codes (35.14.14, 35.14.14.1002) with a region pack: names change between decrees,
+    # codes do not, so history groups by these.
+    kecamatan_code: Mapped[str | None] = mapped_column(String(8), index=True)
+    desa_code: Mapped[str | None] = mapped_column(String(13), index=True)
     landmark: Mapped[str | None] = mapped_column(Text)
     outside_region: Mapped[bool] = mapped_column(Boolean, default=False)
     people_count: Mapped[str | None] = mapped_column(String(8))

@@ -36,6 +36,7 @@ from backoffice.notices import BackofficeRenderer
 from bot.middlewares import ReporterMiddleware
 from bot.notices import CitizenRenderer
 from core import inbox, instances
+from core.area_codes import fill_area_codes
 from core.blocked import mark_officer_unreachable, mark_unreachable
 from core.clock import Clock, SystemClock
 from core.escalation import escalate_due
@@ -229,6 +230,10 @@ class App:
         await migrate.upgrade(s.database_url)
         self.engine = create_engine(s.database_url)
         self.sessionmaker = create_sessionmaker(self.engine)
+        async with self.sessionmaker() as session:
+            filled = await fill_area_codes(session, self.region)
+        if filled:
+            log.info("placed %d earlier reports in their kecamatan and desa (Kemendagri codes)", filled)
         self.citizen = self._runtime(
             "citizen", s.citizen_bot_token, build_citizen_dispatcher,
             renderer=lambda _bot: CitizenRenderer(self.region),

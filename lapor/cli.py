@@ -52,6 +52,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _fill_area_codes(settings) -> int:
+    from core.area_codes import fill_area_codes
+    from db.engine import create_engine, create_sessionmaker
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return await fill_area_codes(session, load_region_config(settings.region_config))
+    finally:
+        await engine.dispose()
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     from db import migrate
 
@@ -59,6 +71,9 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.db_command == "upgrade":
         asyncio.run(migrate.upgrade(settings.database_url))
         print(f"database is at revision {migrate.head_revision()}")
+        filled = asyncio.run(_fill_area_codes(settings))
+        if filled:
+            print(f"{filled} earlier reports placed in their kecamatan and desa (Kemendagri codes)")
         return 0
     if args.db_command == "downgrade":
         if not args.revision:
@@ -94,8 +109,49 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     except RegionConfigError as exc:
         print(f"lapor: {exc}", file=sys.stderr)
         return 2
+    desa = sum(len(k.desa) for k in region.kecamatan)
+    pack = (f", pack {region.kemendagri_code} with {desa} desa/kelurahan and their boundaries"
+            if region.kemendagri_code else "")
     print(f"{region.region.name}: {len(region.categories)} categories, {len(region.kecamatan)} kecamatan, "
-          f"{len(region.agencies)} agencies: OK")
+          f"{len(region.agencies)} agencies{pack}: OK")
+    return 0
+
+
+def cmd_region(args: argparse.Namespace) -> int:
+    from core.placement import BoundaryFileError
+    from core.region_import import (
+        RegionImportError,
+        import_region,
+        missing_answers_message,
+        prompt_answers,
+        read_answers,
+    )
+    from core.wilayah import WilayahError, read_wilayah
+
+    try:
+        if args.answers:
+            answers = read_answers(args.answers)
+        elif sys.stdin.isatty():
+            answers = prompt_answers(read_wilayah(args.wilayah))
+        else:
+            raise RegionImportError(missing_answers_message(read_wilayah(args.wilayah)))
+        pack, config = import_region(args.wilayah, args.desa, args.out, answers,
+                                     kecamatan_geojson=args.kecamatan, overwrite=args.force)
+        load_region_config(config)
+    except (RegionImportError, WilayahError, BoundaryFileError, RegionConfigError) as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        return 2
+    kecamatan = "kecamatan from --kecamatan" if not pack.kecamatan_derived else "kecamatan derived from their desa"
+    print(f"{pack.region_name}: {pack.kecamatan} kecamatan, {pack.areas} desa/kelurahan → {pack.folder}; "
+          f"config {config} (check with lapor check-config {config})")
+    print(f"  {pack.desa} desa, {pack.kelurahan} kelurahan; {kecamatan}")
+    if pack.repaired:
+        print(f"  {len(pack.repaired)} invalid polygon(s) made valid: {', '.join(pack.repaired)}")
+    if pack.misplaced:
+        print(f"  warning: the interior point of {len(pack.misplaced)} desa falls in a neighbour's overlapping "
+              f"polygon: {', '.join(pack.misplaced[:10])}")
+    print(f"  next: fill in {pack.folder / 'SOURCES.md'} (where the data came from, its licence) and review "
+          f"{config} (categories and outcomes are Kabupaten Pasuruan's defaults)")
     return 0
 
 
@@ -312,7 +368,8 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--agency", required=True, help="agency code from the region config, e.g. satpolpp")
     add.add_argument("--role", default="officer", help="officer | supervisor | admin | auditor")
-    add.add_argument("--area", action="append", help="kecamatan covered (repeat); none: the whole regency")
+    add.add_argument("--area", action="append",
+                     help="kecamatan covered, or a desa as Kecamatan/Desa or its code (repeat); none: the whole region")
     add.add_argument("--language", choices=["id", "en"], default=None, help="default: the region's")
     invite = osub.add_parser("invite", help="a one-time, expiring deep link that registers whoever opens it")
     invite.add_argument("--agency", required=True)
@@ -351,6 +408,19 @@ def parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a region config file")
     check.add_argument("path", nargs="?", default=None)
     check.set_defaults(func=cmd_check_config)
+    region = sub.add_parser("region", help="region packs for a kabupaten/kota that is not bundled")
+    regsub = region.add_subparsers(dest="region_command", required=True)
+    rimport = regsub.add_parser("import", help="build a region pack and its config from a Kemendagri-coded CSV "
+                                               "and a GeoJSON of desa boundaries")
+    rimport.add_argument("--wilayah", required=True, help="CSV code,name,level,parent_code (core/regions/packs)")
+    rimport.add_argument("--desa", required=True, help="GeoJSON FeatureCollection, a 'code' property per desa")
+    rimport.add_argument("--kecamatan", default=None, help="GeoJSON of the kecamatan (default: derived from the desa)")
+    rimport.add_argument("--answers", default=None,
+                         help="TOML with code, ticket_prefix, timezone, [agency_names] "
+                              "(default: asked in the terminal)")
+    rimport.add_argument("--out", required=True, help="folder for <code>.toml and packs/<code>-<name>/")
+    rimport.add_argument("--force", action="store_true", help="replace an existing config and pack")
+    region.set_defaults(func=cmd_region)
     return p
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from botapi_emulator import BotAPIEmulator, EmulatedUser, VirtualClock
+from core.desa_placement import PackPlacer
 from core.officers import add_officer, find_officer
 from core.region import RegionConfig
 from db.models import InboxUpdate, Outbox
@@ -64,6 +65,11 @@ async def settle(app: App, emu: BotAPIEmulator, timeout: float = 15.0) -> None:
 
 
 def _centre(region: RegionConfig) -> tuple[float, float]:
+    """Where the demo's resident stands: in the region's first kecamatan (a pack's), else the
+    middle of its bounding box."""
+    placer = region.placer
+    if isinstance(placer, PackPlacer):
+        return placer.point_in(region.kecamatan[0].code or "")
     if region.region.bbox:
         min_lon, min_lat, max_lon, max_lat = region.region.bbox
         return (min_lat + max_lat) / 2, (min_lon + max_lon) / 2
@@ -186,7 +192,7 @@ SCRIPT: list[tuple[str, str]] = [
     ("key", "📝 Buat laporan"),
     ("tap", "Pengemis"),
     ("key", "📍 Kirim lokasi saya sekarang"),
-    ("tap", "Bangil"),  # the default config has no boundaries: the bot asks for the kecamatan
+    # The pin is placed in its desa (Kec. Bangil) by the region pack: no kecamatan question.
     ("tap", "Lewati"),
     ("tap", "2-3 orang"),
     ("tap", "Anak-anak"),

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.placement import KecamatanPlacer
 from core.region import (
     Localized,
     RegionConfig,
@@ -29,7 +28,7 @@ TEST_REGION = DATA / "testregion.toml"
 TEST_GEOJSON = DATA / "testregion.geojson"
 
 PASURUAN_KECAMATAN = [
-    "Bangil", "Beji", "Gempol", "Gondang Wetan", "Grati", "Kejayan", "Kraton", "Lekok",
+    "Bangil", "Beji", "Gempol", "Gondangwetan", "Grati", "Kejayan", "Kraton", "Lekok",
     "Lumbang", "Nguling", "Pandaan", "Pasrepan", "Pohjentrek", "Prigen", "Purwodadi",
     "Purwosari", "Puspo", "Rejoso", "Rembang", "Sukorejo", "Tosari", "Tutur", "Winongan",
     "Wonorejo",
@@ -73,14 +72,17 @@ def test_default_loads(pasuruan: RegionConfig):
     assert pasuruan.tz == ZoneInfo("Asia/Jakarta")
     assert pasuruan.source_path == default_region_path().resolve()
     assert [k.name for k in pasuruan.kecamatan] == PASURUAN_KECAMATAN
-    assert all(k.desa == [] for k in pasuruan.kecamatan)
+    # From the pack: every kecamatan with its desa/kelurahan and their Kemendagri codes.
+    assert pasuruan.kemendagri_code == "35.14"
+    assert sum(len(k.desa) for k in pasuruan.kecamatan) == 365
+    bangil = pasuruan.kecamatan_by_name("Bangil")
+    assert bangil.code == "35.14.14" and all(c.startswith("35.14.14.") for c in bangil.desa_codes)
+    assert pasuruan.desa_by_code("35.14.14.1002") == (bangil, "Kiduldalem")
     assert [c.code for c in pasuruan.categories] == list(ROUTING)
     assert pasuruan.donations.agency == "dinsos"
     assert [e.number for e in pasuruan.emergency] == ["112", "110", "129"]
     assert "SAPA" in pasuruan.emergency[2].label.get("id")
-    assert pasuruan.region.boundaries is None
-    min_lon, min_lat, max_lon, max_lat = pasuruan.region.bbox
-    assert 112.4 < min_lon < max_lon < 113.2 and -8.0 < min_lat < max_lat < -7.4
+    assert pasuruan.region.pack == "packs/35.14-kabupaten-pasuruan" and pasuruan.region.snap_metres == 300
 
 
 @pytest.mark.parametrize("code", list(ROUTING))
@@ -154,15 +156,14 @@ def test_default_limits_and_privacy(pasuruan: RegionConfig):
     assert pasuruan.privacy.report_retention_days == 730
 
 
-def test_default_placer_is_bbox_only(pasuruan: RegionConfig):
+def test_default_placer_places_pins_in_their_desa(pasuruan: RegionConfig):
     placer = pasuruan.placer
-    assert isinstance(placer, KecamatanPlacer)
     assert placer is pasuruan.placer  # cached
-    assert not placer.has_boundaries
-    bangil = placer.place(-7.60, 112.78)
-    assert bangil.kecamatan is None and bangil.inside_region is True
+    assert placer.has_boundaries
+    bangil = placer.place(-7.6033, 112.7853)
+    assert (bangil.kecamatan, bangil.desa, bangil.desa_code) == ("Bangil", "Kiduldalem", "35.14.14.1002")
     surabaya = placer.place(-7.25, 112.75)
-    assert surabaya.inside_region is False
+    assert surabaya.inside_region is False and surabaya.distance_m > 10_000
 
 
 # ---- look-ups ----------------------------------------------------------------------------
@@ -174,8 +175,9 @@ def test_lookups(pasuruan: RegionConfig):
         pasuruan.agency("satpol")
     with pytest.raises(KeyError):
         pasuruan.category("narkoba")
-    assert pasuruan.kecamatan_by_name("gondang wetan").name == "Gondang Wetan"
-    assert pasuruan.kecamatan_by_name("  GONDANG   Wetan ").name == "Gondang Wetan"
+    assert pasuruan.kecamatan_by_name("gondang wetan").name == "Gondangwetan"
+    assert pasuruan.kecamatan_by_name("  GONDANG   Wetan ").name == "Gondangwetan"
+    assert pasuruan.kecamatan_by_name("Kec. Gondang-Wetan").name == "Gondangwetan"
     assert pasuruan.kecamatan_by_name("Sidoarjo") is None
     assert pasuruan.kecamatan_names == PASURUAN_KECAMATAN
 
@@ -523,3 +525,37 @@ def test_timezone_cached(uji: RegionConfig):
     local = datetime(2026, 1, 1, 0, 0, tzinfo=UTC).astimezone(uji.tz)
     assert local.hour == 7
     assert math.isclose(local.utcoffset().total_seconds(), 7 * 3600)
+
+
+# ---- the four bundled regions --------------------------------------------------------------
+
+BUNDLED = {  # config file -> (name, Kemendagri code, kecamatan, desa/kelurahan, ticket prefix)
+    "pasuruan.toml": ("Kabupaten Pasuruan", "35.14", 24, 365, "PSR"),
+    "pamekasan.toml": ("Kabupaten Pamekasan", "35.28", 13, 189, "PMK"),
+    "asahan.toml": ("Kabupaten Asahan", "12.09", 25, 204, "ASH"),
+    "bekasi.toml": ("Kota Bekasi", "32.75", 12, 56, "BKS"),
+}
+
+
+@pytest.mark.parametrize("file", sorted(BUNDLED))
+def test_each_bundled_region_passes_check_config_and_places_its_pins(file):
+    import subprocess
+    import sys
+
+    from core.region import REGIONS_DIR
+
+    name, code, kecamatan, desa, prefix = BUNDLED[file]
+    done = subprocess.run([sys.executable, "-m", "lapor.cli", "check-config", str(REGIONS_DIR / file)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith(f"{name}: 7 categories, {kecamatan} kecamatan, ")
+    assert done.stdout.strip().endswith(f"pack {code} with {desa} desa/kelurahan and their boundaries: OK")
+    region = load_region_config(REGIONS_DIR / file)
+    assert (region.region.name, region.kemendagri_code, region.region.ticket_prefix) == (name, code, prefix)
+    # Its agencies carry the region's name; every category routes to one of them.
+    assert all(name.split()[-1] in a.name.get("id") for a in region.agencies)
+    # A pin in each kecamatan is placed in that kecamatan.
+    for k in region.kecamatan:
+        lat, lon = region.placer.point_in(k.code)
+        placed = region.placer.place(lat, lon)
+        assert placed.kecamatan == k.name and placed.desa_code.startswith(k.code + "."), (k.name, placed)

@@ -38,15 +38,17 @@ class QueueCb(CallbackData, prefix="q"):
     page: PageNo = 0
     overdue_first: bool = False
     kec: int = -1  # index into the region's kecamatan list; -1: all
+    desa: int = -1  # index into that kecamatan's desa list; -1: all
     state: str = ""  # a life-cycle state code; "": every open state
-    pick: str = ""  # "kec" or "state": show that filter's choices instead of the list
+    pick: str = ""  # "kec", "desa" or "state": show that filter's choices instead of the list
 
 
 def _line_button(tr: Translator, region: RegionConfig, line: QueueLine) -> InlineKeyboardButton:
     late = "⏰ " if line.late else ""
     urgent = "🚨 " if line.urgent else ""
     label = region.category(line.category).label.get(tr.lang)
-    text = f"{urgent}{late}{line.ticket} · {label} · {line.kecamatan or '-'} · {line.state}"
+    place = f"{line.kecamatan}, {line.desa}" if line.kecamatan and line.desa else line.kecamatan or "-"
+    text = f"{urgent}{late}{line.ticket} · {label} · {place} · {line.state}"
     return InlineKeyboardButton(text=text[:120], callback_data=OfficerCb(action=OfficerAction.DETAILS,
                                                                          report=line.id).pack())
 
@@ -54,14 +56,17 @@ def _line_button(tr: Translator, region: RegionConfig, line: QueueLine) -> Inlin
 async def show_queue(message: Message, officer: OfficerInfo, tr: Translator, region: RegionConfig,
                      session: AsyncSession, clock: Clock, view: QueueCb | None = None, edit: bool = False) -> None:
     view = view or QueueCb()
-    kecamatan = region.kecamatan[view.kec].name if 0 <= view.kec < len(region.kecamatan) else None
+    kecamatan = region.kecamatan[view.kec] if 0 <= view.kec < len(region.kecamatan) else None
+    desa = kecamatan.desa[view.desa] if kecamatan and 0 <= view.desa < len(kecamatan.desa) else None
+    desa_code = kecamatan.desa_code(desa) if kecamatan and desa else None
     state = view.state if view.state in OPEN_STATES else None
     agency = region.region.name if list_scope(officer).region_wide else region.agency(officer.agency).short.get(tr.lang)
     if view.pick:
         await _show_filter_choices(message, tr, region, view, edit)
         return
     lines, total = await open_reports(session, actor=officer, now=clock.now(), page=view.page,
-                                      most_overdue_first=view.overdue_first, kecamatan=kecamatan, state=state)
+                                      most_overdue_first=view.overdue_first, kecamatan=kecamatan,
+                                      desa_code=desa_code, state=state)
     rows = [[_line_button(tr, region, line)] for line in lines]
     nav = []
     if view.page > 0:
@@ -75,12 +80,14 @@ async def show_queue(message: Message, officer: OfficerInfo, tr: Translator, reg
                              callback_data=view.model_copy(update={"page": 0,
                                                                    "overdue_first": not view.overdue_first}).pack()),
     ])
-    rows.append([
-        InlineKeyboardButton(text="📍 " + (kecamatan or tr.plain("All kecamatan")),
-                             callback_data=view.model_copy(update={"pick": "kec"}).pack()),
-        InlineKeyboardButton(text="🏷️ " + (state or tr.plain("All open states")),
-                             callback_data=view.model_copy(update={"pick": "state"}).pack()),
-    ])
+    filters = [InlineKeyboardButton(text="📍 " + (kecamatan.name if kecamatan else tr.plain("All kecamatan")),
+                                    callback_data=view.model_copy(update={"pick": "kec"}).pack())]
+    if kecamatan is not None and kecamatan.desa_codes:  # desa with codes: a region pack
+        filters.append(InlineKeyboardButton(text="🏘️ " + (desa or tr.plain("All desa")),
+                                            callback_data=view.model_copy(update={"pick": "desa"}).pack()))
+    filters.append(InlineKeyboardButton(text="🏷️ " + (state or tr.plain("All open states")),
+                                        callback_data=view.model_copy(update={"pick": "state"}).pack()))
+    rows.append(filters)
     if total == 0:
         text = tr("📭 No open reports for {agency} with these filters.", agency=agency)
     else:
@@ -96,8 +103,12 @@ async def _show_filter_choices(message: Message, tr: Translator, region: RegionC
                                edit: bool) -> None:
     base = view.model_copy(update={"pick": "", "page": 0})
     if view.pick == "kec":
-        choices = [(tr.plain("All kecamatan"), base.model_copy(update={"kec": -1}))] + [
-            (k.name, base.model_copy(update={"kec": i})) for i, k in enumerate(region.kecamatan)]
+        choices = [(tr.plain("All kecamatan"), base.model_copy(update={"kec": -1, "desa": -1}))] + [
+            (k.name, base.model_copy(update={"kec": i, "desa": -1})) for i, k in enumerate(region.kecamatan)]
+        per_row = 3
+    elif view.pick == "desa" and 0 <= view.kec < len(region.kecamatan):
+        choices = [(tr.plain("All desa"), base.model_copy(update={"desa": -1}))] + [
+            (d, base.model_copy(update={"desa": i})) for i, d in enumerate(region.kecamatan[view.kec].desa)]
         per_row = 3
     else:
         choices = [(tr.plain("All open states"), base.model_copy(update={"state": ""}))] + [

@@ -36,6 +36,7 @@ from bot.flows.report_ui import (
     save_draft,
     skip_keyboard,
 )
+from core.area_names import match_desa, match_kecamatan
 from core.clock import Clock
 from core.draft import (
     AGE_GROUP_LABELS,
@@ -49,7 +50,7 @@ from core.draft import (
     SeenWhen,
 )
 from core.i18n import Translator, all_translations
-from core.region import RegionConfig
+from core.region import Kecamatan, RegionConfig
 
 LOCATION_STATES = (ReportFlow.location, ReportFlow.kecamatan, ReportFlow.desa, ReportFlow.landmark)
 TIME_RE = re.compile(r"^\s*(\d{1,2})(?:[.:](\d{2}))?\s*$")
@@ -121,11 +122,27 @@ def router() -> Router:
             await ask("location", message, state, tr, region, draft, prefix=tr("I need the place first."))
             return
         draft.latitude, draft.longitude = lat, lon
-        draft.desa = None
         draft.outside_region = placement.inside_region is False
-        draft.kecamatan = placement.kecamatan
+        draft.kecamatan, draft.desa, draft.desa_code = placement.kecamatan, placement.desa, placement.desa_code
+        draft.kecamatan_code = placement.desa_code.rsplit(".", 1)[0] if placement.desa_code else None
+        # A region pack knows the region's every desa: a pin outside them all is asked about.
+        draft.ask_kecamatan = draft.outside_region and placement.distance_m is not None
         await save_draft(state, draft)
-        if draft.outside_region:
+        if draft.ask_kecamatan:
+            where = tr(" It seems to be in <b>{other}</b>.", other=placement.elsewhere) if placement.elsewhere else ""
+            await state.set_state(ReportFlow.kecamatan)
+            await message.answer(
+                tr("📍 This place is outside {region}.", region=region.region.name) + where + " "
+                + tr("This service takes reports in {region}. If the place is in {region}, choose its kecamatan "
+                     "below, or send the location again.", region=region.region.name),
+                reply_markup=kecamatan_keyboard(tr, region, await is_editing(state)))
+        elif draft.desa:
+            received = tr("📍 Location received: Desa/Kel. <b>{desa}</b>, Kec. <b>{kecamatan}</b>.",
+                          desa=draft.desa, kecamatan=draft.kecamatan)
+            if placement.snapped_m is not None:
+                received += " " + tr("(The pin was just outside the boundary; this is the nearest desa.)")
+            await _ask_landmark(message, state, tr, region, required=False, prefix=received)
+        elif draft.outside_region:
             received = tr("📍 Location received. It is outside {region}; the report is still accepted and "
                           "flagged so the officers can coordinate with the area concerned.",
                           region=region.region.name)
@@ -142,7 +159,7 @@ def router() -> Router:
     async def pick_from_list(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
         draft = await _draft(state)
         draft.latitude = draft.longitude = None
-        draft.outside_region = False
+        draft.outside_region = draft.ask_kecamatan = False
         await save_draft(state, draft)
         await state.set_state(ReportFlow.kecamatan)
         await message.answer(tr("🗺️ <b>Choose the kecamatan:</b>"),
@@ -150,6 +167,23 @@ def router() -> Router:
 
     @r.message(ReportFlow.location)
     async def location_other(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
+        # A kecamatan typed instead of a pin ("bangil") is as good as one chosen from the list.
+        text = (message.text or "").strip()
+        matches = match_kecamatan(region, text) if text and not text.startswith("/") else []
+        if matches:
+            draft = await _draft(state)
+            draft.latitude = draft.longitude = None
+            draft.outside_region = draft.ask_kecamatan = False
+            await save_draft(state, draft)
+            await state.set_state(ReportFlow.kecamatan)
+            if len(matches) == 1:
+                await message.answer(tr("✅ Kecamatan: <b>{v}</b>", v=matches[0].name))
+                await _chose_kecamatan(message, state, tr, region, matches[0])
+            else:
+                await message.answer(tr("Did you mean one of these? Choose the kecamatan:"),
+                                     reply_markup=kecamatan_keyboard(tr, region, await is_editing(state),
+                                                                     only=matches))
+            return
         await ask("location", message, state, tr, region, await _draft(state),
                   prefix=tr("I need the place first."))
 
@@ -160,17 +194,13 @@ def router() -> Router:
         if not 0 <= index < len(region.kecamatan):
             refuse(callback_answer, tr.plain("This button is no longer valid."))
             return
-        kecamatan = region.kecamatan[index]
-        draft = await _draft(state)
-        draft.kecamatan, draft.desa = kecamatan.name, None
-        await save_draft(state, draft)
-        await _confirm(callback, tr("✅ Kecamatan: <b>{v}</b>", v=kecamatan.name))
-        if kecamatan.desa and not draft.has_pin:
-            await state.set_state(ReportFlow.desa)
-            await shown(callback).answer(tr("<b>Which desa/kelurahan?</b>"),
-                                         reply_markup=desa_keyboard(tr, kecamatan.desa, 0, await is_editing(state)))
-        else:
-            await _ask_landmark(shown(callback), state, tr, region, required=not draft.has_pin)
+        await _confirm(callback, tr("✅ Kecamatan: <b>{v}</b>", v=region.kecamatan[index].name))
+        await _chose_kecamatan(shown(callback), state, tr, region, region.kecamatan[index])
+
+    @r.callback_query(ReportFlow.kecamatan, ReportCb.filter(F.action == ReportAction.KECAMATAN_LIST))
+    async def kecamatan_list(callback: CallbackQuery, state: FSMContext, tr: Translator,
+                             region: RegionConfig) -> None:
+        await shown(callback).edit_reply_markup(reply_markup=kecamatan_keyboard(tr, region, await is_editing(state)))
 
     @r.callback_query(ReportFlow.desa, ReportCb.filter(F.action == ReportAction.DESA_PAGE))
     async def desa_page(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
@@ -197,13 +227,52 @@ def router() -> Router:
             if not 0 <= index < len(kecamatan.desa):
                 refuse(callback_answer, tr.plain("This button is no longer valid."))
                 return
-            draft.desa = kecamatan.desa[index]
-            await _confirm(callback, tr("✅ Desa/Kel.: <b>{v}</b>", v=draft.desa))
+            await _confirm(callback, tr("✅ Desa/Kel.: <b>{v}</b>", v=kecamatan.desa[index]))
+            await _chose_desa(shown(callback), state, tr, region, kecamatan, kecamatan.desa[index])
         else:
-            draft.desa = None
             await _confirm(callback, tr("✅ Desa/Kel.: not sure"))
-        await save_draft(state, draft)
-        await _ask_landmark(shown(callback), state, tr, region, required=True)
+            await _chose_desa(shown(callback), state, tr, region, kecamatan, None)
+
+    @r.message(ReportFlow.kecamatan, F.text)
+    async def typed_kecamatan(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
+        """A kecamatan typed instead of chosen: taken when the name is certain, else "did you mean"."""
+        matches = match_kecamatan(region, message.text or "")
+        if len(matches) == 1:
+            await message.answer(tr("✅ Kecamatan: <b>{v}</b>", v=matches[0].name))
+            await _chose_kecamatan(message, state, tr, region, matches[0])
+            return
+        editing = await is_editing(state)
+        if matches:
+            await message.answer(tr("Did you mean one of these? Choose the kecamatan:"),
+                                 reply_markup=kecamatan_keyboard(tr, region, editing, only=matches))
+        else:
+            await message.answer(tr("I do not know a kecamatan called “{typed}” in {region}. Please choose it "
+                                    "from the list.", typed=(message.text or "")[:40], region=region.region.name),
+                                 reply_markup=kecamatan_keyboard(tr, region, editing))
+
+    @r.message(ReportFlow.desa, F.text)
+    async def typed_desa(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
+        draft = await _draft(state)
+        kecamatan = region.kecamatan_by_name(draft.kecamatan or "")
+        if kecamatan is None:  # the region changed under a draft: ask for the kecamatan again
+            await state.set_state(ReportFlow.kecamatan)
+            await message.answer(tr("🗺️ <b>Choose the kecamatan:</b>"),
+                                 reply_markup=kecamatan_keyboard(tr, region, await is_editing(state)))
+            return
+        matches = match_desa(kecamatan, message.text or "")
+        if len(matches) == 1:
+            await message.answer(tr("✅ Desa/Kel.: <b>{v}</b>", v=matches[0]))
+            await _chose_desa(message, state, tr, region, kecamatan, matches[0])
+            return
+        editing = await is_editing(state)
+        if matches:
+            await message.answer(tr("Did you mean one of these? Choose the desa/kelurahan:"),
+                                 reply_markup=desa_keyboard(tr, kecamatan.desa, 0, editing, only=matches))
+        else:
+            await message.answer(tr("I do not know a desa/kelurahan called “{typed}” in Kec. {kecamatan}. Please "
+                                    "choose it from the list.", typed=(message.text or "")[:40],
+                                    kecamatan=kecamatan.name),
+                                 reply_markup=desa_keyboard(tr, kecamatan.desa, 0, editing))
 
     @r.message(ReportFlow.kecamatan)
     @r.message(ReportFlow.desa)
@@ -451,6 +520,29 @@ async def _set_choice(callback: CallbackQuery, callback_answer: CallbackAnswer, 
     labels = all_labels[field]
     await _confirm(callback, "✅ " + escape(tr.plain(labels[value])))
     await advance(shown(callback), state, tr, region, draft)
+
+
+async def _chose_kecamatan(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
+                           kecamatan: Kecamatan) -> None:
+    draft = await _draft(state)
+    draft.kecamatan, draft.desa, draft.kecamatan_code, draft.desa_code = kecamatan.name, None, kecamatan.code, None
+    await save_draft(state, draft)
+    # A pin placed the desa already; a pin outside the region did not, nor did no pin at all.
+    if kecamatan.desa and (not draft.has_pin or draft.ask_kecamatan):
+        await state.set_state(ReportFlow.desa)
+        await message.answer(tr("<b>Which desa/kelurahan?</b> Choose it, or type its name."),
+                             reply_markup=desa_keyboard(tr, kecamatan.desa, 0, await is_editing(state)))
+    else:
+        await _ask_landmark(message, state, tr, region, required=not draft.has_pin)
+
+
+async def _chose_desa(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
+                      kecamatan: Kecamatan, desa: str | None) -> None:
+    draft = await _draft(state)
+    draft.desa = desa
+    draft.desa_code = kecamatan.desa_code(desa) if desa else None
+    await save_draft(state, draft)
+    await _ask_landmark(message, state, tr, region, required=not draft.has_pin)
 
 
 async def _ask_landmark(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,

@@ -29,7 +29,7 @@ from core.draft import (
     ReportDraft,
 )
 from core.i18n import N_, Translator
-from core.region import RegionConfig
+from core.region import Kecamatan, RegionConfig
 
 
 class ReportFlow(StatesGroup):
@@ -57,6 +57,7 @@ class ReportAction(StrEnum):
     CATEGORY_HELP = "hlp"
     CATEGORY_LIST = "cls"
     KECAMATAN = "kec"
+    KECAMATAN_LIST = "kls"
     DESA = "des"
     DESA_PAGE = "dpg"
     SKIP = "skp"
@@ -165,12 +166,25 @@ def location_keyboard(tr: Translator) -> ReplyKeyboardMarkup:
     )
 
 
-def kecamatan_keyboard(tr: Translator, region: RegionConfig, editing: bool) -> InlineKeyboardMarkup:
-    buttons = [button(k.name, ReportAction.KECAMATAN, str(i)) for i, k in enumerate(region.kecamatan)]
-    return markup(chunk(buttons, 3) + footer(tr, editing))
+def kecamatan_keyboard(tr: Translator, region: RegionConfig, editing: bool,
+                       only: list[Kecamatan] | None = None) -> InlineKeyboardMarkup:
+    """Every kecamatan, or `only` these ("did you mean"), then the whole list one tap away."""
+    buttons = [button(k.name, ReportAction.KECAMATAN, str(i)) for i, k in enumerate(region.kecamatan)
+               if only is None or k in only]
+    rows = chunk(buttons, 3)
+    if only is not None:
+        rows.append([button(tr.plain("🗺️ All kecamatan"), ReportAction.KECAMATAN_LIST)])
+    return markup(rows + footer(tr, editing))
 
 
-def desa_keyboard(tr: Translator, desa: list[str], page: int, editing: bool) -> InlineKeyboardMarkup:
+def desa_keyboard(tr: Translator, desa: list[str], page: int, editing: bool,
+                  only: list[str] | None = None) -> InlineKeyboardMarkup:
+    """A page of the kecamatan's desa (or `only` these), paged so that 30+ stay usable."""
+    if only is not None:
+        rows = chunk([button(name, ReportAction.DESA, str(desa.index(name))) for name in only], 2)
+        rows.append([button(tr.plain("◀️ All desa/kelurahan"), ReportAction.DESA_PAGE, "0")])
+        rows.append([button(tr.plain("Don't know / skip"), ReportAction.SKIP, "desa")])
+        return markup(rows + footer(tr, editing))
     start = page * DESA_PAGE_SIZE
     buttons = [button(name, ReportAction.DESA, str(start + i)) for i,
                name in enumerate(desa[start:start + DESA_PAGE_SIZE])]
