@@ -31,9 +31,8 @@ DEFAULT_SNAP_METRES = 300.0
 
 @dataclass(frozen=True)
 class DesaPlacement:
-    area: Area | None  # the desa/kelurahan; None: outside the region
+    area: Area | None  # the desa/kelurahan; None: outside the region (DesaPlacer.distance_m says how far)
     snapped_m: float | None = None  # it lay outside every polygon, this far from the one it was given
-    distance_m: float | None = None  # outside: how far from the nearest desa of the region
 
     @property
     def inside(self) -> bool:
@@ -90,11 +89,20 @@ class DesaPlacer:
             # An overlap of two simplified polygons: the one the pin lies deeper inside.
             depth = shapely.distance(shapely.boundary(self._geoms[hits]), point)
             return DesaPlacement(self.areas[int(hits[int(np.argmax(depth))])])
-        nearest = int(self._tree.nearest(point))
-        distance = float(shapely.distance(self._geoms[nearest], point))
-        if distance <= self.snap_metres:
-            return DesaPlacement(self.areas[nearest], snapped_m=distance)
-        return DesaPlacement(None, distance_m=distance)
+        # Only desa within the snapping distance are searched: a pin far outside costs a bounded
+        # query, not a search of the whole region for its nearest desa.
+        near = self._tree.query(point, predicate="dwithin", distance=self.snap_metres)
+        if len(near):
+            distances = shapely.distance(self._geoms[near], point)
+            best = int(np.argmin(distances))
+            return DesaPlacement(self.areas[int(near[best])], snapped_m=float(distances[best]))
+        return DesaPlacement(None)
+
+    def distance_m(self, lat: float, lon: float) -> float:
+        """How far the pin lies from the nearest desa of the region (0 inside one)."""
+        lat, lon = _check_coords(lat, lon)
+        point = self._point(lat, lon)
+        return float(shapely.distance(self._geoms[int(self._tree.nearest(point))], point))
 
     def outlines(self) -> list[tuple[str, list[tuple[list[float], list[float]]]]]:
         """Each desa's exterior rings as (longitudes, latitudes), by code: for maps."""
@@ -164,11 +172,11 @@ class PackPlacer:
         if found.area is not None:
             area = found.area
             return Placement(area.kecamatan, True, approximate=found.snapped_m is not None, desa=area.name,
-                             desa_code=area.code, snapped_m=found.snapped_m)
+                             desa_code=area.code, snapped_m=found.snapped_m, by_desa=True)
         from core.bundled_regions import bundled_region_at  # the other packs load only when needed
 
         other = bundled_region_at(lat, lon, besides=self.wilayah.code)
-        return Placement(None, False, distance_m=found.distance_m, elsewhere=other.name if other else None)
+        return Placement(None, False, by_desa=True, elsewhere=other.name if other else None)
 
     def desa_shapes(self) -> list[tuple[str, str, Any]]:
         """(code, name, lon/lat geometry) of every desa/kelurahan."""

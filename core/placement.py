@@ -54,13 +54,13 @@ class Placement:
     kecamatan: str | None
     inside_region: bool | None
     approximate: bool = False
-    # With a region pack (core.desa_placement): the desa/kelurahan and its Kemendagri code; how far
-    # outside every polygon a snapped pin lay; how far outside the region a pin lies, and the
-    # bundled region it seems to lie in instead.
+    # With a region pack (core.desa_placement): placed against every desa of the region (so outside
+    # is outside them all); the desa/kelurahan and its Kemendagri code; how far outside every
+    # polygon a snapped pin lay; for a pin outside, the bundled region it seems to lie in instead.
+    by_desa: bool = False
     desa: str | None = None
     desa_code: str | None = None
     snapped_m: float | None = None
-    distance_m: float | None = None
     elsewhere: str | None = None
 
 

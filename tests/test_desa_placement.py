@@ -52,7 +52,7 @@ def test_a_pin_in_bangil_names_bangil_and_its_desa():
 def test_kota_pasuruan_is_not_kabupaten_pasuruan():
     # Kota Pasuruan (35.75) lies inside the regency's outline and is a region of its own.
     placed = placer("35.14").place(-7.6453, 112.9075)
-    assert placed.area is None and placed.distance_m > 300
+    assert placed.area is None and placer("35.14").distance_m(-7.6453, 112.9075) > 300
     assert bundled_region_at(-7.6453, 112.9075, besides="35.14") is None  # not bundled: nobody to name
 
 

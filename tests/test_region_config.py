@@ -163,7 +163,8 @@ def test_default_placer_places_pins_in_their_desa(pasuruan: RegionConfig):
     bangil = placer.place(-7.6033, 112.7853)
     assert (bangil.kecamatan, bangil.desa, bangil.desa_code) == ("Bangil", "Kiduldalem", "35.14.14.1002")
     surabaya = placer.place(-7.25, 112.75)
-    assert surabaya.inside_region is False and surabaya.distance_m > 10_000
+    assert surabaya.inside_region is False and surabaya.by_desa
+    assert placer.desa.distance_m(-7.25, 112.75) > 10_000
 
 
 # ---- look-ups ----------------------------------------------------------------------------

@@ -126,7 +126,7 @@ def router() -> Router:
         draft.kecamatan, draft.desa, draft.desa_code = placement.kecamatan, placement.desa, placement.desa_code
         draft.kecamatan_code = placement.desa_code.rsplit(".", 1)[0] if placement.desa_code else None
         # A region pack knows the region's every desa: a pin outside them all is asked about.
-        draft.ask_kecamatan = draft.outside_region and placement.distance_m is not None
+        draft.ask_kecamatan = draft.outside_region and placement.by_desa
         await save_draft(state, draft)
         if draft.ask_kecamatan:
             where = tr(" It seems to be in <b>{other}</b>.", other=placement.elsewhere) if placement.elsewhere else ""
