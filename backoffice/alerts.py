@@ -15,6 +15,7 @@ from core.draft import (
 from core.i18n import Translator
 from core.region import RegionConfig
 from core.report_view import ReportView
+from core.when import moment
 
 
 def esc(text: str | None) -> str:
@@ -36,12 +37,12 @@ def alert_text(view: ReportView, region: RegionConfig, tr: Translator) -> str:
     if view.landmark:
         lines.append(tr("<b>Landmark:</b> {v}", v=view.landmark))
     lines += [
-        tr("<b>Seen:</b> {v}", v=view.seen_at.astimezone(tz).strftime("%d-%m %H:%M")),
+        tr("<b>Seen:</b> {v}", v=moment(tr, view.seen_at, tz)),
         tr("<b>People:</b> {count}, {age}",
            count=tr.plain(PEOPLE_COUNT_LABELS[PeopleCount(view.people_count)]) if view.people_count else "-",
            age=tr.plain(AGE_GROUP_LABELS[AgeGroup(view.age_group)]) if view.age_group else "-"),
         tr("<b>Description:</b> {v}", v=(view.description or "-")[:1500]),
-        tr("<b>Respond by:</b> {v}", v=view.response_due_at.astimezone(tz).strftime("%d-%m %H:%M")),
+        tr("<b>Respond by:</b> {v}", v=moment(tr, view.response_due_at, tz)),
     ]
     if view.urgent:
         lines.append(tr("⚠️ <b>URGENT:</b> the reporter says someone is in danger now."))

@@ -16,7 +16,7 @@ def router() -> Router:
     root.message.middleware(RefusalMiddleware())
     root.callback_query.middleware(RefusalMiddleware())
     root.include_routers(start.router(), queue.router(), summary.router(), summary.subscriptions_router(),
-                        alert_actions.router(), work.router(), fallback_router())
+                        alert_actions.router(), work.router(), start.pointer_router(), fallback_router())
     return root
 
 

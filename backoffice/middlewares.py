@@ -16,6 +16,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from core.access import ONLY_PRIVATE, ChannelKind, channel_of
 from core.i18n import N_, Translator, translator
+from core.lifecycle import STATE_WORDS, ReportState
 from core.officers import find_officer
 from core.refusals import record_refusal
 from core.report_access import ActionRefused
@@ -66,10 +67,26 @@ class OfficerMiddleware(BaseMiddleware):
 
 
 def shown(callback: CallbackQuery) -> Message:
-    """The message the pressed button is on (lapor.middlewares.StaleButtonMiddleware answers a
-    press on a message the bot can no longer edit before any handler runs)."""
-    assert isinstance(callback.message, Message), "a stale button reached a handler"
+    """The message the pressed button is on. lapor.middlewares.StaleButtonMiddleware gives every
+    press one before any handler runs: the message as the update showed it, whose edits skip what
+    would change nothing, or for a message Telegram sent as inaccessible (deleted, too old to edit)
+    a stand-in whose edits come as fresh messages in the chat."""
+    assert isinstance(callback.message, Message), "a press without its message reached a handler"
     return callback.message
+
+
+def inaccessible(message: Message) -> bool:
+    """Telegram sent the pressed message as inaccessible: date 0 is how it marks one (and so does
+    the stand-in a handler gets for it). Nothing of it is known but its chat and id."""
+    return message.date.timestamp() == 0
+
+
+def refusal_args(tr: Translator, exc: ActionRefused) -> dict[str, str]:
+    """A refusal's details as the officer reads them: a state in words, not its code."""
+    args = dict(exc.args_)
+    if args.get("state") in STATE_WORDS:
+        args["state"] = tr.plain(STATE_WORDS[ReportState(args["state"])])
+    return args
 
 
 class RefusalMiddleware(BaseMiddleware):
@@ -86,10 +103,11 @@ class RefusalMiddleware(BaseMiddleware):
             return await handler(event, data)
         except ActionRefused as exc:
             tr: Translator = data["tr"]
-            text = tr.plain(exc.reason, **exc.args_)
+            args = refusal_args(tr, exc)
+            text = tr.plain(exc.reason, **args)
             answer: CallbackAnswer | None = data.get("callback_answer")
             if isinstance(event, CallbackQuery) and answer is not None:
                 answer.text, answer.show_alert = text[:200], True
             elif isinstance(event, Message):
-                await event.answer(tr(exc.reason, **exc.args_))
+                await event.answer(tr(exc.reason, **args))
             return None

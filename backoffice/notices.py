@@ -23,7 +23,7 @@ from core.region import RegionConfig
 from core.report_access import owner_name
 from core.report_view import build_view, photo_file_ids
 from core.summary import Period, compute, render, window
-from db.models import Officer, RelayQuestion, Report
+from db.models import AuditEvent, Officer, RelayQuestion, Report
 
 ACK_LATE = N_("⏰ <b>{ticket}</b> ({category}, {place}) was not acknowledged within its response target. "
               "Please assign it: /lapor {ticket}")
@@ -95,10 +95,10 @@ class BackofficeRenderer:
             png = await summary_chart(session, self.region, win, tr.lang, scope)
             return SendPhoto(chat_id=chat_id, photo=BufferedInputFile(png, filename=f"{name}.png"))
         if delivery.kind == Kind.SUMMARY_XLSX:
-            data = await workbook(session, self.region, win.start, win.end, scope)
+            data = await workbook(session, self.region, win.start, win.end, scope, language=tr.lang)
             return SendDocument(chat_id=chat_id, document=BufferedInputFile(data, filename=f"{name}.xlsx"),
                                 caption=tr("Reports of the period and their history (Excel)."))
-        text = await csv_text(session, self.region, win.start, win.end, scope)
+        text = await csv_text(session, self.region, win.start, win.end, scope, language=tr.lang)
         return SendDocument(chat_id=chat_id, document=BufferedInputFile(text.encode("utf-8"), filename=f"{name}.csv"))
 
     async def _text(self, session: AsyncSession, delivery: Delivery, tr: Translator) -> str | None:
@@ -111,6 +111,13 @@ class BackofficeRenderer:
             return tr("💬 The reporter of <b>{ticket}</b> answers:\n<i>{answer}</i>\n(your question: {question})",
                       ticket=report.ticket, answer=question.answer, question=question.question)
         assert report is not None
+        if kind == Kind.INFO_ADDED:
+            if args.get("photo"):
+                return tr("📷 The reporter of <b>{ticket}</b> added a photo: /lapor {ticket}", ticket=report.ticket)
+            event = await session.get(AuditEvent, args.get("event", 0))
+            if event is None or event.report_id != report.id or not event.note:
+                return None  # gone (retention) since it was queued
+            return tr("➕ The reporter of <b>{ticket}</b> adds:\n<i>{text}</i>", ticket=report.ticket, text=event.note)
         if kind == Kind.REMINDER:
             return tr(OWNER_REMINDER, ticket=report.ticket)
         if kind == Kind.ASSIGNED:

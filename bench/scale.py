@@ -144,7 +144,7 @@ class Operations:
         region-wide auditor, who may read any ticket the generator made)."""
         async with self.sm() as session:
             found = await find_ticket(session, actor=AUDITOR, ticket=ticket, now=self.now)
-            report, _ = await report_with_history(session, actor=AUDITOR, report_id=found.id, now=self.now)
+            report, _, _ = await report_with_history(session, actor=AUDITOR, report_id=found.id, now=self.now)
             view = await build_view(session, self.region, report, actor=AUDITOR)
             return alert_text(view, self.region, self.tr)
 

@@ -65,7 +65,7 @@ def receipt_text(region: RegionConfig, report: Report, tr: Translator) -> str:
 
 def rating_keyboard(report_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text="⭐" * n if n < 3 else f"{n}⭐",
+        InlineKeyboardButton(text=f"{n}⭐",  # one style for every button: 1⭐ … 5⭐
                              callback_data=RateCb(report=report_id, stars=n).pack())
         for n in range(1, 6)]])
 

@@ -375,13 +375,15 @@ def _own_message(emu: BotAPIEmulator, bot: BotState, p: Params) -> Message:
     message = chat.find(message_id)
     if message is None:
         raise bad_request("message to edit not found")
-    if not message.from_bot or message.sender["id"] != bot.id:
+    if not message.from_bot or message.sender["id"] != bot.id or message.inaccessible:
         raise bad_request("message can't be edited")
     return message
 
 
 def _apply_edit(emu: BotAPIEmulator, message: Message, current: tuple, new: tuple,
                 **changes: Any) -> dict:  # fmt: skip
+    # Telegram compares what the message would show: its text (or caption) with its entities, and
+    # its inline keyboard; the same again, however it was asked for, is refused.
     if current == new:
         raise bad_request(NOT_MODIFIED)
     message.history.append(message.snapshot())
@@ -394,7 +396,16 @@ def _apply_edit(emu: BotAPIEmulator, message: Message, current: tuple, new: tupl
 
 
 def _inline_markup(message: Message) -> dict | None:
-    return message.reply_markup if message.inline_keyboard is not None else None
+    return _shown_markup(message.reply_markup if message.inline_keyboard is not None else None)
+
+
+def _shown_markup(markup: dict | None) -> dict | None:
+    """An inline keyboard as a message shows it: empty rows dropped, and no buttons at all is no
+    keyboard (so removing a keyboard already gone is "not modified", however it is asked for)."""
+    if markup is None or "inline_keyboard" not in markup:
+        return markup
+    rows = [row for row in markup["inline_keyboard"] if row]
+    return {**markup, "inline_keyboard": rows} if rows else None
 
 
 @api_method("editMessageText")
@@ -404,7 +415,7 @@ def edit_message_text(emu: BotAPIEmulator, bot: BotState, p: Params) -> dict:
         raise bad_request("there is no text in the message to edit")
     text = message_text(p)
     # Omitting reply_markup in an edit removes the inline keyboard, as on Telegram.
-    markup = reply_markup(p, inline_only=True)
+    markup = _shown_markup(reply_markup(p, inline_only=True))
     return _apply_edit(
         emu, message,
         (message.text, message.entities, _inline_markup(message)),
@@ -419,7 +430,7 @@ def edit_message_caption(emu: BotAPIEmulator, bot: BotState, p: Params) -> dict:
     if not (message.photo_sizes or message.document):
         raise bad_request("there is no caption in the message to edit")
     caption = message_caption(p)
-    markup = reply_markup(p, inline_only=True)
+    markup = _shown_markup(reply_markup(p, inline_only=True))
     new_caption = caption.text if caption else None
     new_entities = caption.entities if caption else []
     return _apply_edit(
@@ -434,7 +445,7 @@ def edit_message_caption(emu: BotAPIEmulator, bot: BotState, p: Params) -> dict:
 @api_method("editMessageReplyMarkup")
 def edit_message_reply_markup(emu: BotAPIEmulator, bot: BotState, p: Params) -> dict:
     message = _own_message(emu, bot, p)
-    markup = reply_markup(p, inline_only=True)
+    markup = _shown_markup(reply_markup(p, inline_only=True))
     return _apply_edit(emu, message, (_inline_markup(message),), (markup,), reply_markup=markup)
 
 

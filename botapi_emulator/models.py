@@ -90,6 +90,8 @@ class Message:
     edit_date: int | None = None
     history: list[dict[str, Any]] = field(default_factory=list)  # snapshots before each edit
     deleted: bool = False
+    # Telegram sent a press on it as an InaccessibleMessage (too old): the bot cannot edit it.
+    inaccessible: bool = False
 
     def __repr__(self) -> str:
         who = "bot" if self.from_bot else "user"

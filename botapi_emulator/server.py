@@ -396,6 +396,16 @@ class BotAPIEmulator:
 
     # ----------------------------------------------------------------- statistics
 
+    def errors(self, description: str | None = None, *, bot_id: int | None = None) -> list[CallRecord]:
+        """The calls refused (status 400 and up, 429s included), optionally only those whose
+        description contains `description` (case-insensitive)."""
+        return [
+            call for call in self.calls
+            if call.status >= 400
+            and (description is None or description.lower() in (call.description or "").lower())
+            and (bot_id is None or call.bot_id == bot_id)
+        ]
+
     def count_calls(
         self,
         method: str | None = None,
@@ -536,10 +546,14 @@ class BotAPIEmulator:
         self, bot: BotState, user_id: int, message: Message, data: str, label: str | None = None,
         *, stale: bool = False,
     ) -> CallbackQuery:
-        """A press on a button of `message`. `stale`: the message is older than 48 hours, and
-        Telegram sends an InaccessibleMessage (its chat and id, date 0) in its place."""
-        if message.deleted:
+        """A press on a button of `message`. `stale`: the message is inaccessible to the bot (older
+        than 48 hours, or deleted), and Telegram sends an InaccessibleMessage (its chat and id,
+        date 0) in its place; the bot can no longer edit it."""
+        if message.deleted and not stale:
             raise AssertionError(f"message {message.message_id} was deleted; its buttons are gone")
+        # Once inaccessible, always: every later press on it comes the same way.
+        stale = stale or message.inaccessible
+        message.inaccessible = stale
         query = CallbackQuery(str(10**15 + self.next_id()), bot.id, user_id, message, data, label)
         self.callback_queries[query.id] = query
         message.chat.timeline.append(query)

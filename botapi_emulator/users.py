@@ -130,10 +130,11 @@ class EmulatedUser:
             contact["user_id"] = self.id
         return self._send(contact=contact)
 
-    def click(self, label: str, message: Message | int | None = None) -> CallbackQuery:
+    def click(self, label: str, message: Message | int | None = None, *, stale: bool = False) -> CallbackQuery:
         """Tap an inline button by its label (exact match first, then substring) on `message`, or
-        on the latest bot message with an inline keyboard. Only buttons that exist can be tapped."""
-        target = self._keyboard_message(message)
+        on the latest bot message with an inline keyboard. Only buttons that exist can be tapped.
+        `stale`: the message is too old for the bot to edit (see click_data)."""
+        target = self._keyboard_message(message, allow_deleted=stale)
         buttons = [button for row in target.inline_keyboard or [] for button in row]
         matches = [b for b in buttons if b["text"] == label] or [
             b for b in buttons if label in b["text"]
@@ -148,13 +149,15 @@ class EmulatedUser:
         self.emulator.user_acts()
         button = matches[0]
         return self.emulator.user_callback(
-            self.bot, self.id, target, button["callback_data"], label=button["text"]
+            self.bot, self.id, target, button["callback_data"], label=button["text"], stale=stale
         )
 
     def click_data(self, data: str, message: Message | int | None = None, *, stale: bool = False) -> CallbackQuery:
         """Send arbitrary callback_data, as a modified client could (forged-button tests).
-        `stale`: on a message older than 48 hours, which Telegram no longer sends the bot."""
-        target = self._keyboard_message(message, require_keyboard=False)
+        `stale`: on a message Telegram sends the bot as inaccessible (an InaccessibleMessage: its
+        chat and id, date 0): one older than 48 hours, or deleted (a client can still show it for a
+        moment). From then on the bot cannot edit that message (400 "message can't be edited")."""
+        target = self._keyboard_message(message, require_keyboard=False, allow_deleted=stale)
         self.emulator.user_acts()
         return self.emulator.user_callback(self.bot, self.id, target, data, stale=stale)
 
@@ -238,14 +241,14 @@ class EmulatedUser:
         return [[b if isinstance(b, str) else b["text"] for b in row] for row in rows]
 
     def _keyboard_message(
-        self, message: Message | int | None, require_keyboard: bool = True
+        self, message: Message | int | None, require_keyboard: bool = True, allow_deleted: bool = False
     ) -> Message:
         if isinstance(message, Message):
             target: Message | None = message
         elif isinstance(message, int):
             target = next((m for m in self.messages if m.message_id == message), None)
         else:
-            candidates = [m for m in self.messages if not m.deleted]
+            candidates = [m for m in self.messages if allow_deleted or not m.deleted]
             if require_keyboard:
                 candidates = [m for m in candidates if m.inline_keyboard]
             target = candidates[-1] if candidates else None

@@ -81,6 +81,11 @@ class ReportDraft(BaseModel):
     outside_region: bool = False
     # A pin the region pack places outside the region: the kecamatan must be chosen by hand.
     ask_kecamatan: bool = False
+    # The optional landmark after a pin was answered (given or skipped).
+    landmark_done: bool = False
+    # Once the place is known: True, send now (the rest takes its defaults, changeable on the review
+    # card); False, the resident tells more; None, not asked yet.
+    quick: bool | None = None
     people_count: PeopleCount | None = None
     age_group: AgeGroup | None = None
     description: str | None = None
@@ -104,27 +109,53 @@ class ReportDraft(BaseModel):
             return self.outside_region or self.kecamatan is not None
         return self.kecamatan is not None and bool(self.landmark)
 
+    def send_now(self, now: datetime, *, urgent: bool = False) -> None:
+        """A resident in a hurry: what was not said takes a default that hides nothing and claims
+        nothing (not sure how many or how old, seen now, no description or photo beyond those sent,
+        anonymous, as an individual). Every field stays changeable on the review card."""
+        self.quick = True
+        if self.people_count is None:
+            self.people_count = PeopleCount.UNKNOWN
+        if self.age_group is None:
+            self.age_group = AgeGroup.UNKNOWN
+        self.description_done = True
+        if self.seen_when is None or self.seen_at is None:
+            self.seen_when, self.seen_at = SeenWhen.NOW, now
+        self.photos_done = True
+        self.urgent = urgent or bool(self.urgent)
+        if self.reporter_type is None:
+            self.reporter_type = ReporterType.PERORANGAN
+        if self.anonymous is None:
+            self.anonymous = True
+
     def missing(self) -> list[str]:
-        """Steps still to do, in the order the bot asks them."""
+        """Steps still to do, in the order the bot asks them: what the report cannot do without
+        (category, place), then "send now or tell more?" while anything else is unanswered;
+        telling more asks the rest."""
         out = []
         if self.category is None:
             out.append("category")
         if not self.location_complete():
             out.append("location")
+        rest = []
+        if self.has_pin and not self.landmark_done and not self.landmark and self.quick is False:
+            rest.append("landmark")
         if self.people_count is None:
-            out.append("people_count")
+            rest.append("people_count")
         if self.age_group is None:
-            out.append("age_group")
+            rest.append("age_group")
         if not self.description_done:
-            out.append("description")
+            rest.append("description")
         if self.seen_when is None or self.seen_at is None:
-            out.append("seen_when")
+            rest.append("seen_when")
         if not self.photos_done:
-            out.append("photos")
+            rest.append("photos")
         if self.urgent is None:
-            out.append("urgent")
+            rest.append("urgent")
         if self.reporter_type is None:
-            out.append("reporter_type")
+            rest.append("reporter_type")
         if self.anonymous is None:
-            out.append("anonymous")
-        return out
+            rest.append("anonymous")
+        if rest and self.quick is None:
+            out.append("pace")
+        return out + rest

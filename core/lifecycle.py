@@ -33,5 +33,18 @@ STATE_LABELS = {
 }
 
 
+# The states as officers say them, inside a sentence ("PSR-2611-0042 is already acknowledged").
+STATE_WORDS = {
+    ReportState.BARU: N_("new"),
+    ReportState.DITERIMA: N_("acknowledged"),
+    ReportState.DITANGANI: N_("being handled"),
+    ReportState.SELESAI: N_("closed"),
+    ReportState.DIALIHKAN: N_("handed over"),
+    ReportState.DITOLAK: N_("rejected"),
+    ReportState.DUPLIKAT: N_("merged as a duplicate"),
+    ReportState.DITARIK: N_("withdrawn"),
+}
+
+
 def is_open(state: str) -> bool:
     return state in OPEN_STATES

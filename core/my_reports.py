@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.lifecycle import ReportState, is_open
-from db.models import AuditEvent, Report, ReportPhoto
+from core.notices import Kind, to_officer
+from core.outbox import PRIORITY_INTERACTIVE
+from db.models import AuditEvent, Officer, Report, ReportPhoto
 
 PAGE_SIZE = 5
 
@@ -62,6 +65,7 @@ class ReportDetail:
     photo_count: int
     due_at: datetime
     history: list[HistoryItem]
+    outcome: str | None = None  # the closing officer's outcome code (its agency's label says it)
 
     @property
     def open(self) -> bool:
@@ -116,7 +120,7 @@ async def report_detail(session: AsyncSession, *, reporter_id: int, report_id: i
     history = [HistoryItem(e.at, e.action, e.to_state, e.note if e.actor_type == "reporter" else None)
                for e in events if e.action in VISIBLE_ACTIONS]
     return ReportDetail(_line(report), report.agency, report.description, report.landmark, report.desa,
-                        photos, report.response_due_at, history)
+                        photos, report.response_due_at, history, report.outcome)
 
 
 async def info_room(session: AsyncSession, *, reporter_id: int, report_id: int, limit: int) -> int:
@@ -137,11 +141,23 @@ async def add_info(session: AsyncSession, *, clock: Clock, reporter_id: int, rep
     if await info_room(session, reporter_id=reporter_id, report_id=report_id, limit=limit) <= 0:
         raise TooMuchInfo()
     now = clock.now()
-    session.add(AuditEvent(report_id=report.id, at=now, actor_type="reporter", actor_id=reporter_id,
-                            action="info_added", note=text, data={}))
+    event = AuditEvent(report_id=report.id, at=now, actor_type="reporter", actor_id=reporter_id,
+                       action="info_added", note=text, data={})
+    session.add(event)
     report.updated_at = now
+    await session.flush()
+    await _tell_holder(session, report, now, event=event.id)
     await session.commit()
     return report.ticket
+
+
+async def _tell_holder(session: AsyncSession, report: Report, now: datetime, **args: Any) -> None:
+    """What the resident adds reaches the officer holding the report at once (checked again when
+    sent: a report handed over meanwhile is no longer theirs)."""
+    holder = await session.get(Officer, report.owner_id) if report.owner_id else None
+    if holder is not None:
+        to_officer(session, holder, Kind.INFO_ADDED, now=now, priority=PRIORITY_INTERACTIVE, report_id=report.id,
+                   **args)
 
 
 async def add_photo(
@@ -162,6 +178,7 @@ async def add_photo(
     session.add(AuditEvent(report_id=report.id, at=now, actor_type="reporter", actor_id=reporter_id,
                             action="photo_added", data={"file_unique_id": file_unique_id}))
     report.updated_at = now
+    await _tell_holder(session, report, now, photo=True)
     await session.commit()
     return report.ticket
 

@@ -47,6 +47,7 @@ class Kind(StrEnum):
     REMINDER = "reminder"  # report: to its holder, past its target
     ASSIGNED = "assigned"  # report, by: the supervisor's officer id
     ANSWER = "answer"  # question: the reporter's answer
+    INFO_ADDED = "info_added"  # report, event: what the reporter added to it (to its holder)
     OFFICER_UNREACHABLE = "officer_unreachable"  # about: the officer who blocked the bot
     SUMMARY = "summary"  # period, first_day, late
     SUMMARY_CHART = "summary_chart"  # period, first_day
@@ -56,7 +57,7 @@ class Kind(StrEnum):
 
 REPORTER_KINDS = frozenset({Kind.RECEIPT, Kind.REPORT_CHANGED, Kind.RATING_ASK, Kind.QUESTION, Kind.PLEDGE_RECEIPT})
 ALERT_KINDS = frozenset({Kind.ALERT, Kind.ALERT_LOCATION, Kind.ALERT_PHOTO})
-OFFICER_REPORT_KINDS = ALERT_KINDS | {Kind.ESCALATION, Kind.REMINDER, Kind.ASSIGNED, Kind.ANSWER}
+OFFICER_REPORT_KINDS = ALERT_KINDS | {Kind.ESCALATION, Kind.REMINDER, Kind.ASSIGNED, Kind.ANSWER, Kind.INFO_ADDED}
 SUMMARY_KINDS = frozenset({Kind.SUMMARY, Kind.SUMMARY_CHART, Kind.SUMMARY_XLSX, Kind.SUMMARY_CSV})
 
 
@@ -194,7 +195,7 @@ async def _to_officer(session: AsyncSession, kind: Kind, officer_id: Any, chat_i
             report = await session.get(Report, question.report_id)
         if report is None or not access.decide(officer, await subject_of(session, report, officer), Action.RECEIVE):
             return None
-        if kind == Kind.REMINDER and report.owner_id != officer.id:
+        if kind in (Kind.REMINDER, Kind.INFO_ADDED) and report.owner_id != officer.id:
             return None
         if kind == Kind.ESCALATION and not access.supervises(officer):
             return None

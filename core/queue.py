@@ -16,7 +16,7 @@ from core.officers import OfficerInfo
 from core.region import Kecamatan
 from core.report_access import authorize, covered_areas
 from core.targets import is_overdue, overdue_clause
-from db.models import AuditEvent, Report
+from db.models import AuditEvent, Officer, Report
 
 PAGE_SIZE = 8
 
@@ -95,13 +95,18 @@ async def overdue(session: AsyncSession, *, actor: OfficerInfo, now: datetime) -
 
 
 async def report_with_history(session: AsyncSession, *, actor: OfficerInfo, report_id: int, now: datetime,
-                              channel: Channel = PRIVATE) -> tuple[Report, list[AuditEvent]]:
+                              channel: Channel = PRIVATE) -> tuple[Report, list[AuditEvent], dict[int, str]]:
+    """The report, its events, and the agency of each officer who acted (history names officers by
+    their agency, never by name, and never the reporter)."""
     report = await authorize(session, actor=actor, report_id=report_id, action=Action.VIEW, now=now,
                              channel=channel)
     events = list((await session.execute(
         select(AuditEvent).where(AuditEvent.report_id == report.id).order_by(AuditEvent.id)
     )).scalars())
-    return report, events
+    ids = {e.actor_id for e in events if e.actor_type == "officer" and e.actor_id}
+    rows = (await session.execute(select(Officer.id, Officer.agency).where(Officer.id.in_(ids)))).all() if ids else []
+    agencies = {officer_id: agency for officer_id, agency in rows}
+    return report, events, agencies
 
 
 async def find_ticket(session: AsyncSession, *, actor: OfficerInfo, ticket: str, now: datetime,

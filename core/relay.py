@@ -62,6 +62,13 @@ async def question_for_reporter(session: AsyncSession, *, reporter_id: int, ques
     return row if report is not None and report.reporter_id == reporter_id else None
 
 
+async def reporter_is_named(session: AsyncSession, question: RelayQuestion) -> bool:
+    """Whether the reporter agreed to be named to officers for the report asked about (what the
+    answer prompt may promise them depends on it)."""
+    report = await session.get(Report, question.report_id)
+    return report is not None and not report.anonymous
+
+
 async def _answer_recipient(session: AsyncSession, report: Report, asker_id: int) -> OfficerInfo | None:
     """Who hears the answer: the officer who asked if they still may, else whoever holds the
     report now (after a hand-over, the new agency's officer), else nobody: the answer waits in

@@ -3,15 +3,130 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import logging
+import os
+import re
 import signal
 import sys
-from datetime import UTC
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date
+from pathlib import Path
+from typing import NoReturn
 
 from pydantic import ValidationError
 
 from core.region import RegionConfigError, load_region_config
 from lapor.settings import MissingToken, Settings, require_tokens, require_webhook
+
+
+class CliError(Exception):
+    """A problem the operator can fix: `main` prints it as one line, `lapor: ...`, and exits 2.
+    The message names what is wrong and the form expected."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its complaints in the one-line form of every other `lapor` error."""
+
+    def error(self, message: str) -> NoReturn:
+        text = message.removeprefix("argument ")
+        if "; use " not in text and "choose from" not in text:
+            text += f" (see `{self.prog} --help`)"
+        print(f"lapor: {text}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _telegram_id(text: str) -> int:
+    if not text.strip().isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Telegram user id; use its number, e.g. 123456789")
+    return int(text)
+
+
+def _officer_number(text: str) -> int:
+    number = text.strip().removeprefix("#")
+    if not number.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not an officer's number; use the No. that "
+                                         "`lapor officer list` shows, e.g. 3 (or --telegram-id ID)")
+    return int(number)
+
+
+def _bot_username(text: str) -> str:
+    name = text.strip().removeprefix("@")
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a bot's username; use its @username, "
+                                         "e.g. lapor_petugas_bot")
+    return name
+
+
+def _output_file(path: str, example: str) -> Path:
+    """The file an export is to be written to, checked before any work: its folder exists and
+    may be written in."""
+    target = Path(path)
+    if target.is_dir():
+        raise CliError(f"-o: {path} is a folder; give a file name, e.g. {target / example}")
+    folder = target.parent
+    if not folder.is_dir():
+        raise CliError(f"-o: the folder {folder} does not exist; give a file in an existing folder, e.g. {example}")
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise CliError(f"-o: {path} cannot be written (permission denied); give a file in a folder you may "
+                       f"write to, e.g. {example}")
+    return target
+
+
+def _public_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "DATABASE_URL"
+
+
+@contextmanager
+def _database_errors(settings: Settings) -> Iterator[None]:
+    """A database that cannot be opened, or is not set up, is a one-line error naming it."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+
+    url = _public_url(settings.database_url)
+    try:
+        yield
+    except CommandError as exc:
+        raise CliError(str(exc)) from None
+    except ArgumentError as exc:
+        raise CliError(f"DATABASE_URL: {exc}; use e.g. sqlite+aiosqlite:///./data/lapor.sqlite3 or "
+                       "postgresql+asyncpg://user@host/db") from None
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        hint = "check DATABASE_URL"
+        if "no such table" in reason or "does not exist" in reason:
+            hint = "the database is not set up: run `lapor db upgrade`"
+        raise CliError(f"database {url}: {reason}; {hint}") from None
+    except SQLAlchemyError as exc:
+        raise CliError(f"database {url}: {str(exc).splitlines()[0]}; check DATABASE_URL") from None
+    except OSError as exc:
+        raise CliError(f"database {url}: {exc.strerror or exc}; check DATABASE_URL and that the database "
+                       "server is running") from None
+
+
+async def _require_current(database_url: str) -> None:
+    """Read-only commands read a database the code knows: no tables (a mistyped DATABASE_URL
+    names a new, empty file) or an older schema is said, not exported as an empty file."""
+    from db import migrate
+
+    current, head = await migrate.current_revision(database_url), migrate.head_revision()
+    if current != head:
+        raise CliError(f"database {_public_url(database_url)} is at {current or 'no revision (no tables)'}, "
+                       f"the code expects {head}: check DATABASE_URL, or run `lapor db upgrade`")
 
 
 def _settings() -> Settings:
@@ -24,8 +139,11 @@ def _settings() -> Settings:
 
 
 async def _run(settings: Settings, webhook: bool = False) -> None:
+    from db import migrate
     from lapor.app import App
 
+    with _database_errors(settings):  # a database that cannot be opened is said before anything starts
+        await migrate.upgrade(settings.database_url)
     app = App(settings, webhook=webhook)
     await app.start()
     loop = asyncio.get_running_loop()
@@ -65,9 +183,16 @@ async def _fill_area_codes(settings) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    settings = _settings()
+    with _database_errors(settings):
+        return _db(args, settings)
+
+
+def _db(args: argparse.Namespace, settings: Settings) -> int:
     from db import migrate
 
-    settings = _settings()
+    if args.db_command != "downgrade" and args.revision:
+        raise CliError(f"`lapor db {args.db_command}` takes no revision (only downgrade does)")
     if args.db_command == "upgrade":
         asyncio.run(migrate.upgrade(settings.database_url))
         print(f"database is at revision {migrate.head_revision()}")
@@ -76,10 +201,12 @@ def cmd_db(args: argparse.Namespace) -> int:
             print(f"{filled} earlier reports placed in their kecamatan and desa (Kemendagri codes)")
         return 0
     if args.db_command == "downgrade":
+        revisions = migrate.all_revisions()
         if not args.revision:
-            print("lapor: name the revision to go back to, e.g. `lapor db downgrade 0004` "
-                  f"(revisions: {', '.join(migrate.all_revisions())})", file=sys.stderr)
-            return 2
+            raise CliError("name the revision to go back to, e.g. `lapor db downgrade 0004` "
+                           f"(revisions: {', '.join(revisions)})")
+        if args.revision not in revisions:
+            raise CliError(f"no revision {args.revision!r}; use one of {', '.join(revisions)}")
         asyncio.run(migrate.downgrade(settings.database_url, args.revision))
         print(f"database is at revision {args.revision}")
         return 0
@@ -100,7 +227,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except RegionConfigError as exc:
         print(f"lapor: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(run_demo(region=region, script=args.script, database_url=args.database_url))
+    try:
+        return asyncio.run(run_demo(region=region, script=args.script, database_url=args.database_url,
+                                    keep=args.keep))
+    except KeyboardInterrupt:  # Ctrl+C before the demo took the terminal over
+        return 130
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -155,6 +286,16 @@ def cmd_region(args: argparse.Namespace) -> int:
     return 0
 
 
+def _officer_table(rows: list) -> list[str]:
+    """`lapor officer list`: a header, then one aligned line per officer."""
+    header = ["No.", "Telegram id", "Name", "Agency", "Role", "Areas", "State"]
+    lines = [[str(o.id), str(o.telegram_id or "-"), o.name, o.agency, o.role.value, ", ".join(o.areas) or "all",
+              ("active" if o.active else "disabled") + (", unreachable" if o.unreachable else "")] for o in rows]
+    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in [header, *lines]]
+
+
 async def _officer(args: argparse.Namespace, settings: Settings) -> int:
     from core import officers
     from core.clock import SystemClock
@@ -168,6 +309,8 @@ async def _officer(args: argparse.Namespace, settings: Settings) -> int:
     try:
         async with create_sessionmaker(engine)() as session:
             if args.officer_command == "add":
+                if not args.name.strip():
+                    raise CliError("--name is empty; give the officer's name, e.g. --name 'Budi Santoso'")
                 o = await officers.add_officer(session, region=region, now=now, telegram_id=args.telegram_id,
                                                name=args.name, agency=args.agency, role=args.role,
                                                areas=args.area or [], language=args.language)
@@ -179,16 +322,30 @@ async def _officer(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"https://t.me/{username}?start={code}")
                 print(f"one use, valid until {expires.astimezone(region.tz):%Y-%m-%d %H:%M %Z}")
             elif args.officer_command == "list":
-                for o in await officers.list_officers(session):
-                    state = "active" if o.active else "disabled"
-                    print(f"#{o.id}\t{o.telegram_id}\t{o.name}\t{o.agency}\t{o.role.value}\t"
-                          f"{','.join(o.areas) or 'all'}\t{state}{' unreachable' if o.unreachable else ''}")
+                listed = await officers.list_officers(session)
+                print("\n".join(_officer_table(listed)))
+                if not listed:
+                    print("no officers yet: `lapor officer add` or `lapor officer invite` registers one",
+                          file=sys.stderr)
             elif args.officer_command == "disable":
-                o = await officers.disable_officer(session, now=now, officer_id=args.officer_id)
-                print(f"officer #{o.id} {o.name} disabled")
+                everyone = await officers.list_officers(session)
+                if args.telegram_id is not None:
+                    found = next((o for o in everyone if o.telegram_id == args.telegram_id), None)
+                    if found is None:
+                        raise CliError(f"no officer with Telegram id {args.telegram_id} "
+                                       "(`lapor officer list` shows them)")
+                else:
+                    found = next((o for o in everyone if o.id == args.number), None)
+                    if found is None:
+                        raise CliError(f"no officer No. {args.number} (`lapor officer list` shows them; "
+                                       "or give --telegram-id ID)")
+                if not found.active:
+                    print(f"officer #{found.id} {found.name} (Telegram id {found.telegram_id}) was already disabled")
+                    return 0
+                o = await officers.disable_officer(session, now=now, officer_id=found.id)
+                print(f"officer #{o.id} {o.name} (Telegram id {o.telegram_id}) disabled")
     except officers.OfficerError as exc:
-        print(f"lapor: {exc}", file=sys.stderr)
-        return 2
+        raise CliError(str(exc)) from None
     finally:
         await engine.dispose()
     return 0
@@ -196,29 +353,35 @@ async def _officer(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_officer(args: argparse.Namespace) -> int:
     settings = _settings()
-    try:
+    with _database_errors(settings):
         return asyncio.run(_officer(args, settings))
-    except RegionConfigError as exc:
-        print(f"lapor: {exc}", file=sys.stderr)
-        return 2
 
 
 async def _audit_export(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import datetime
+    from datetime import datetime, time
 
     from core.audit_export import export_csv
     from db.engine import create_engine, create_sessionmaker
 
-    def day(text: str | None):
-        return datetime.fromisoformat(text).replace(tzinfo=UTC) if text else None
+    def day(value: date | None) -> datetime | None:
+        return datetime.combine(value, time.min, tzinfo=UTC) if value else None
 
+    if args.since and args.until and args.until <= args.since:
+        raise CliError(f"--until {args.until} is not after --since {args.since}; the period is --since up to "
+                       "--until, which is excluded: e.g. --since 2026-11-01 --until 2026-12-01 for November")
+    target = _output_file(args.output, "audit.csv") if args.output != "-" else None
+    await _require_current(settings.database_url)
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session:
-            if args.output == "-":
+            if target is None:
                 count = await export_csv(session, sys.stdout, since=day(args.since), until=day(args.until))
             else:
-                with open(args.output, "w", newline="", encoding="utf-8") as out:
+                try:
+                    out = target.open("w", newline="", encoding="utf-8")
+                except OSError as exc:
+                    raise CliError(f"-o: {args.output} cannot be written ({exc.strerror})") from None
+                with out:
                     count = await export_csv(session, out, since=day(args.since), until=day(args.until))
     finally:
         await engine.dispose()
@@ -227,12 +390,21 @@ async def _audit_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    return asyncio.run(_audit_export(args, _settings()))
+    settings = _settings()
+    with _database_errors(settings):
+        return asyncio.run(_audit_export(args, settings))
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def plain_text(telegram_html: str) -> str:
+    """A message written for Telegram's HTML, as a terminal shows it: no tags, entities as the
+    characters they stand for, the line breaks kept."""
+    return html.unescape(_TAG.sub("", telegram_html))
 
 
 async def _summary(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import date
-
     from core.clock import SystemClock
     from core.i18n import translator
     from core.summary import Period, compute, render, window
@@ -245,10 +417,10 @@ async def _summary(args: argparse.Namespace, settings: Settings) -> int:
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session:
-            win = window(region, Period(args.period), date.fromisoformat(args.date))
+            win = window(region, Period(args.period), args.date)
             if args.print:
                 summary = await compute(session, region, win)
-                print(render(summary, region, translator(args.language or region.region.default_language)))
+                print(plain_text(render(summary, region, translator(args.language or region.region.default_language))))
                 return 0
             # Queued in the outbox: the running app delivers it; each subscriber gets it once.
             queued = await send_summaries(session, region=region, period=Period(args.period),
@@ -260,27 +432,33 @@ async def _summary(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _export(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import date, datetime, time, timedelta
+    from datetime import datetime, time, timedelta
 
     from core.exports import csv_text, workbook
     from db.engine import create_engine, create_sessionmaker
 
+    if args.date_to < args.date_from:
+        raise CliError(f"--from {args.date_from} is after --to {args.date_to}; give the first day with --from "
+                       "and the last with --to, e.g. --from 2026-12-01 --to 2026-12-03")
+    kind = args.format or ("csv" if args.output.lower().endswith(".csv") else "xlsx")
+    target = _output_file(args.output, f"laporan.{kind}")
     region = load_region_config(settings.region_config)
-    start = datetime.combine(date.fromisoformat(args.date_from), time.min, tzinfo=region.tz)
-    end = datetime.combine(date.fromisoformat(args.date_to) + timedelta(days=1), time.min, tzinfo=region.tz)
+    start = datetime.combine(args.date_from, time.min, tzinfo=region.tz)
+    end = datetime.combine(args.date_to + timedelta(days=1), time.min, tzinfo=region.tz)
+    await _require_current(settings.database_url)
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session:
-            if args.format == "xlsx":
-                data = await workbook(session, region, start, end)
-                with open(args.output, "wb") as out:
-                    out.write(data)
+            if kind == "xlsx":
+                data = await workbook(session, region, start, end, language=args.language)
             else:
-                text = await csv_text(session, region, start, end)
-                with open(args.output, "w", encoding="utf-8", newline="") as out:
-                    out.write(text)
+                data = (await csv_text(session, region, start, end, language=args.language)).encode("utf-8")
     finally:
         await engine.dispose()
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise CliError(f"-o: {args.output} cannot be written ({exc.strerror})") from None
     print(f"written {args.output}", file=sys.stderr)
     return 0
 
@@ -321,31 +499,25 @@ async def _retention(settings: Settings) -> int:
 
 
 def cmd_retention(args: argparse.Namespace) -> int:
-    try:
-        return asyncio.run(_retention(_settings()))
-    except RegionConfigError as exc:
-        print(f"lapor: {exc}", file=sys.stderr)
-        return 2
+    settings = _settings()
+    with _database_errors(settings):
+        return asyncio.run(_retention(settings))
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    try:
-        return asyncio.run(_export(args, _settings()))
-    except (RegionConfigError, ValueError) as exc:
-        print(f"lapor: {exc}", file=sys.stderr)
-        return 2
+    settings = _settings()
+    with _database_errors(settings):
+        return asyncio.run(_export(args, settings))
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    try:
-        return asyncio.run(_summary(args, _settings()))
-    except (RegionConfigError, ValueError) as exc:
-        print(f"lapor: {exc}", file=sys.stderr)
-        return 2
+    settings = _settings()
+    with _database_errors(settings):
+        return asyncio.run(_summary(args, settings))
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lapor", description="Lapor PMKS: Telegram reporting channel for PMKS")
+    p = _Parser(prog="lapor", description="Lapor PMKS: Telegram reporting channel for PMKS")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start the bots (long polling, or --webhook)")
     run.add_argument("--webhook", action="store_true",
@@ -360,11 +532,14 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--script", action="store_true", help="play a whole report unattended and print it")
     demo.add_argument("--region", help="region config TOML (default: Kabupaten Pasuruan)")
     demo.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp folder")
+    demo.add_argument("--keep", action="store_true",
+                      help="keep the temp folder with the demo's database (removed on exit by default)")
     demo.set_defaults(func=cmd_demo)
     officer = sub.add_parser("officer", help="register and manage officers of the backoffice bot")
     osub = officer.add_subparsers(dest="officer_command", required=True)
     add = osub.add_parser("add", help="register an officer by Telegram user id")
-    add.add_argument("--telegram-id", type=int, required=True)
+    add.add_argument("--telegram-id", type=_telegram_id, required=True, metavar="ID",
+                     help="the officer's Telegram user id (a number; @userinfobot tells it)")
     add.add_argument("--name", required=True)
     add.add_argument("--agency", required=True, help="agency code from the region config, e.g. satpolpp")
     add.add_argument("--role", default="officer", help="officer | supervisor | admin | auditor")
@@ -375,31 +550,48 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--agency", required=True)
     invite.add_argument("--role", default="officer")
     invite.add_argument("--area", action="append")
-    invite.add_argument("--bot-username", default=None, help="the backoffice bot's @username, for the link")
-    osub.add_parser("list", help="all officers")
-    disable = osub.add_parser("disable", help="an officer leaves: their buttons stop working at once")
-    disable.add_argument("officer_id", type=int)
+    invite.add_argument("--bot-username", type=_bot_username, default=None,
+                        help="the backoffice bot's @username, for the link")
+    osub.add_parser("list", help="all officers: No., Telegram id, name, agency, role, areas, state")
+    disable = osub.add_parser(
+        "disable", help="an officer leaves: their buttons stop working at once",
+        description="Disable an officer, given by their No. in `lapor officer list` (e.g. `lapor officer disable 3`) "
+                    "or by their Telegram user id (`lapor officer disable --telegram-id 123456789`).")
+    who = disable.add_mutually_exclusive_group(required=True)
+    who.add_argument("number", nargs="?", type=_officer_number, metavar="NUMBER",
+                     help="the officer's No. in `lapor officer list`")
+    who.add_argument("--telegram-id", type=_telegram_id, metavar="ID", help="the officer's Telegram user id")
     officer.set_defaults(func=cmd_officer)
     summary = sub.add_parser("summary", help="supervisors' summaries")
     ssub = summary.add_subparsers(dest="summary_command", required=True)
     send = ssub.add_parser("send", help="the summary of any period (--print writes it out)")
     send.add_argument("--period", choices=["daily", "weekly", "monthly"], default="daily")
-    send.add_argument("--date", required=True, help="a local date inside the period, YYYY-MM-DD")
-    send.add_argument("--print", action="store_true", help="print the text instead of queueing it for subscribers")
-    send.add_argument("--language", choices=["id", "en"], default=None)
+    send.add_argument("--date", type=_date, required=True, metavar="YYYY-MM-DD", help="a local day inside the period")
+    send.add_argument("--print", action="store_true",
+                      help="print the text (plain, for the terminal) instead of queueing it for subscribers")
+    send.add_argument("--language", choices=["id", "en"], default=None, help="default: the region's")
     summary.set_defaults(func=cmd_summary)
-    export = sub.add_parser("export", help="the reports of a period and their history, as xlsx or csv")
-    export.add_argument("--from", dest="date_from", required=True, help="first local date, YYYY-MM-DD")
-    export.add_argument("--to", dest="date_to", required=True, help="last local date, YYYY-MM-DD (included)")
-    export.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
-    export.add_argument("--output", "-o", required=True)
+    export = sub.add_parser(
+        "export", help="the reports of a period and their history, as xlsx or csv",
+        description="A workbook with a sheet each for the reports, their history, the outcomes per agency and "
+                    "the reports per kecamatan and desa (or the reports alone as CSV); times in the region's "
+                    "local time, headers and labels in Indonesian unless --language en.")
+    export.add_argument("--from", dest="date_from", type=_date, required=True, metavar="YYYY-MM-DD",
+                        help="first local day")
+    export.add_argument("--to", dest="date_to", type=_date, required=True, metavar="YYYY-MM-DD",
+                        help="last local day (included)")
+    export.add_argument("--format", choices=["xlsx", "csv"], default=None,
+                        help="default: csv for a file named *.csv, else xlsx")
+    export.add_argument("--language", choices=["id", "en"], default=None,
+                        help="headers and labels (default: the region's language, Indonesian)")
+    export.add_argument("--output", "-o", required=True, metavar="FILE", help="e.g. laporan-desember.xlsx")
     export.set_defaults(func=cmd_export)
     audit = sub.add_parser("audit", help="the append-only audit log")
     asub = audit.add_subparsers(dest="audit_command", required=True)
     export = asub.add_parser("export", help="write the audit log as CSV")
     export.add_argument("--output", "-o", default="-", help="file (default: standard output)")
-    export.add_argument("--since", help="YYYY-MM-DD (UTC)")
-    export.add_argument("--until", help="YYYY-MM-DD (UTC), exclusive")
+    export.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="first day (UTC), included")
+    export.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="day (UTC) the period ends, excluded")
     audit.set_defaults(func=cmd_audit)
     retention = sub.add_parser("retention", help="data retention (UU 27/2022); the running app does it daily")
     rsub = retention.add_subparsers(dest="retention_command", required=True)
@@ -429,7 +621,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # one line per update is noise
-    return args.func(args)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        return 2
+    except RegionConfigError as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

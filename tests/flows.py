@@ -10,6 +10,7 @@ LABELS = {
         "people": "2-3 people", "age": "Children", "now": "Right now", "photos_done": "Skip, no photos",
         "not_urgent": "No", "individual": "Individual", "anonymous": "Stay anonymous", "send": "Send report",
         "cancel": "✖️ Cancel", "cancel_report": "✖️ Cancel report",
+        "more": "📝 Tell more", "send_now": "📨 Send now",
     },
     "id": {
         "report": "📝 Buat laporan", "send_location": "📍 Kirim lokasi saya sekarang",
@@ -17,11 +18,12 @@ LABELS = {
         "people": "2-3 orang", "age": "Anak-anak", "now": "Sekarang", "photos_done": "Lewati, tanpa foto",
         "not_urgent": "Tidak", "individual": "Perorangan", "anonymous": "Tetap anonim", "send": "Kirim laporan",
         "cancel": "✖️ Batal", "cancel_report": "✖️ Batalkan laporan",
+        "more": "📝 Tambah keterangan", "send_now": "📨 Kirim sekarang",
     },
 }
 
 # The steps of a report by pin, each as (name, action): used to stop at any step.
-STEPS = ["category", "location", "landmark", "people_count", "age_group", "description", "seen_when",
+STEPS = ["category", "location", "pace", "landmark", "people_count", "age_group", "description", "seen_when",
          "photos", "urgent", "reporter_type", "anonymous", "review"]
 
 
@@ -36,6 +38,7 @@ async def report_until(r: Resident, stop_at: str, lang: str = "en", description:
     actions = {
         "category": lambda: r.tap(L["category"]),
         "location": lambda: r.press(L["send_location"], location=PIN_ALPHA),
+        "pace": lambda: r.tap(L["more"]),
         "landmark": lambda: r.tap(L["skip"]),
         "people_count": lambda: r.tap(L["people"]),
         "age_group": lambda: r.tap(L["age"]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from db.models import AuditEvent, Outbox, Report
-from tests.flows import english, full_report
+from tests.flows import english, full_report, report_until
 
 
 async def test_report_alerts_covering_officers_and_acknowledge_race(h):
@@ -23,6 +23,10 @@ async def test_report_alerts_covering_officers_and_acknowledge_race(h):
         assert "Alpha" in alert.text
         assert alert.buttons == [["✋ Acknowledge"], ["📝 Note"], ["🔀 Hand over"], ["📄 Details"]]
         assert any(m.location for m in officer.user.messages)  # the map pin
+    # 📄 Details adds what the alert does not have: the report's whole history.
+    details = await alpha.tap("📄 Details")
+    assert details.text.startswith(alert.text.split("\n")[0]) and "History\n• " in details.text
+    assert details.text.rstrip().endswith("· Reporter sent the report") and "📄 Details" not in str(details.buttons)
     assert not any(report.ticket in (m.text or "") for m in beta.user.messages)  # another kecamatan
     assert not any(report.ticket in (m.text or "") for m in dinsos.user.messages)  # another agency
     assert not any(report.ticket in (m.text or "") for m in supervisor.user.messages)  # not urgent
@@ -178,6 +182,9 @@ async def test_on_the_way_then_close_with_outcome_and_rating(h):
     assert rating.buttons and len(rating.buttons[0]) == 5
     await r.tap(rating.buttons[0][4])
     assert (await h.scalar(select(Report))).rating == 5
+    # The resident's /status says how it ended, in their words.
+    status = await r.say(f"/status {report.ticket}")
+    assert "Outcome: Removed from the street (penertiban)" in status.text
     assert await h.count(AuditEvent, AuditEvent.action == "rated") == 1
 
 
@@ -208,7 +215,7 @@ async def test_reject_with_a_reason_tells_the_reporter(h):
     # A closed report refuses further actions, even from a forged button.
     from backoffice.keyboards import OfficerAction, OfficerCb
     await officer.tap_data(OfficerCb(action=OfficerAction.ACK, report=report.id).pack())
-    assert officer.user.callback_answers[-1] == f"{report.ticket} can no longer be acknowledged (it is ditolak).", \
+    assert officer.user.callback_answers[-1] == f"{report.ticket} can no longer be acknowledged (it is rejected).", \
         officer.user.callback_answers
 
 
@@ -236,7 +243,11 @@ async def test_queue_tasks_overdue_and_ticket_history(h):
     refused = await officer.say("/terlambat")
     assert refused.text == "Only supervisors see the overdue list."
     detail = await officer.say(f"/lapor {report.ticket}")
-    assert "submitted" in detail.text and "acknowledged" in detail.text
+    # The history in the officer's words: who (the reporter unnamed, an officer by agency) and when.
+    history = detail.text.split("History\n", 1)[1].splitlines()
+    assert history[0].endswith(" · Reporter sent the report") and "submitted" not in detail.text
+    assert history[1].endswith(" · Officer of Satpol PP acknowledged it")
+    assert history[0].startswith("• 23 November at ")
 
 
 async def test_escalation_on_an_injected_clock_goes_out_once(h):
@@ -303,7 +314,8 @@ async def test_question_relayed_to_the_reporter_and_answer_back_without_identiti
     await officer.say("Are the children still at the crossroads?")
     question = next(m for m in r.user.messages if m.text and "still at the crossroads" in m.text)
     assert "Budi" not in question.text  # the officer's name is not passed on either
-    await r.tap(question.buttons[0][0])
+    prompt = await r.tap(question.buttons[0][0])
+    assert prompt.text == "Type your answer. The officer will not see your name or account."  # anonymous
     await r.say("Yes, near the ATM")
     answer = officer.last
     assert "Yes, near the ATM" in answer.text and report.ticket in answer.text
@@ -417,3 +429,37 @@ async def test_reporter_name_only_when_allowed_and_fallback_to_all_officers(h):
     second = next(m for m in beta.user.messages if m.text and reports[1].ticket in m.text)
     assert "Siti" not in first.text
     assert "Rina" in second.text
+
+
+async def test_help_lists_what_each_role_may_do_and_stray_text_gets_a_pointer(h):
+    officer = await h.officer(9001, "Budi", areas=["Alpha"], language="id")
+    supervisor = await h.officer(9005, "Kasatpol", role="supervisor", language="en")
+    auditor = await h.officer(9010, "Inspektorat", role="auditor", language="en")
+    mine = await officer.say("/bantuan")
+    assert "Anda terdaftar sebagai Budi (petugas lapangan)." in mine.text and "(officer)" not in mine.text
+    assert "/antrian — laporan terbuka instansi Anda" in mine.text and "/tugas" in mine.text
+    assert "/terlambat" not in mine.text and "/ringkasan" not in mine.text  # supervisors' tools
+    boss = await supervisor.say("/bantuan")
+    assert "(supervisor)" in boss.text and "/terlambat — overdue reports" in boss.text and "/langganan" in boss.text
+    reader = await auditor.say("/bantuan")
+    assert "auditor (read only, the whole region)" in reader.text and "Acknowledge" not in reader.text
+    pointer = await officer.say("halo")
+    assert pointer.text.startswith("Di sini saya hanya memahami perintah. /bantuan")
+
+
+async def test_a_reporter_who_agreed_to_be_named_is_not_told_otherwise(h):
+    officer = await h.officer(9001, "Budi", areas=["Alpha"])
+    r = h.resident()
+    await english(r)
+    await report_until(r, "anonymous")
+    await r.tap("Officers may see my name")
+    await r.tap("Send report")
+    report = await h.scalar(select(Report))
+    alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+    await officer.tap(alert.buttons[0][0])
+    alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+    await officer.tap(next(b for row in alert.buttons for b in row if b == "❓ Ask the reporter"))
+    await officer.say("Which side of the road?")
+    question = next(m for m in r.user.messages if m.text and "Which side of the road" in m.text)
+    prompt = await r.tap(question.buttons[0][0])
+    assert prompt.text == "Type your answer. For this report you agreed that officers may see your name."

@@ -1,4 +1,4 @@
-"""The `lapor` command as a newcomer meets it: clear one-line errors, migrations, the scripted demo."""
+"""The `lapor` command as a newcomer meets it: clear one-line errors, migrations (the demo: test_demo.py)."""
 from __future__ import annotations
 
 import os
@@ -62,16 +62,6 @@ def test_retention_run_prints_what_it_did(tmp_path):
     result = lapor("retention", "run", env=env)
     assert result.returncode == 0, result.stderr
     assert "photos purged: 0" in result.stdout and "deletion requests carried out: 0" in result.stdout
-
-
-def test_scripted_demo_plays_a_whole_report(tmp_path):
-    result = lapor("demo", "--script", "--database-url", f"sqlite+aiosqlite:///{tmp_path}/demo.sqlite3")
-    assert result.returncode == 0, result.stderr[-2000:]
-    resident, officer = result.stdout.split("=== Petugas (backoffice bot) ===")
-    assert "Nomor tiket Anda: PSR-" in resident
-    assert "Pengemis" in resident and "menuju lokasi" in resident  # told of each step
-    assert "Kec. Bangil" in officer and "[photo]" in officer and "[location]" in officer
-    assert "Traceback" not in result.stderr
 
 
 def test_officer_add_list_invite_disable(tmp_path):

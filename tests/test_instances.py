@@ -132,6 +132,7 @@ async def report(r: RemoteResident, description: str) -> str:
     actions = {
         "category": lambda: r.tap(L["category"]),
         "location": lambda: r.press(L["send_location"], location=PIN_ALPHA),
+        "pace": lambda: r.tap(L["more"]),
         "landmark": lambda: r.tap(L["skip"]), "people_count": lambda: r.tap(L["people"]),
         "age_group": lambda: r.tap(L["age"]), "description": lambda: r.say(description),
         "seen_when": lambda: r.tap(L["now"]), "photos": lambda: r.tap(L["photos_done"]),

@@ -54,10 +54,11 @@ async def test_a_pin_in_bangil_is_placed_in_its_desa_and_the_officer_sees_it(hp)
     officer = await hp.officer(9101, "Budi", agency="satpolpp")
     r = hp.resident()
     await _to_location(r)
-    placed = await r.pin(*BANGIL_ALUN_ALUN)
-    # No kecamatan question: the pin named both, and the optional landmark comes next.
-    assert placed.text.startswith("📍 Location received: Desa/Kel. Pogar, Kec. Bangil.")
-    assert placed.buttons[0] == ["Skip"]
+    pace = await r.pin(*BANGIL_ALUN_ALUN)
+    # No kecamatan question: the pin named both, then "send now or tell more".
+    assert r.texts()[-2] == "📍 Location received: Desa/Kel. Pogar, Kec. Bangil."
+    assert pace.buttons[0] == ["📨 Send now"]
+    await r.tap("📝 Tell more")
     await r.tap("Skip")
     review = await _finish(r)
     assert "Kec. Bangil" in review and "Desa/Kel. Pogar" in review
@@ -75,9 +76,9 @@ async def test_a_pin_just_past_the_border_snaps_to_the_nearest_desa(hp):
     kecamatan, desa = hp.region.desa_by_code(nearest)
     r = hp.resident()
     await _to_location(r)
-    placed = await r.pin(lat, lon)
-    assert placed.text.startswith(f"📍 Location received: Desa/Kel. {desa}, Kec. {kecamatan.name}. "
-                                  "(The pin was just outside the boundary; this is the nearest desa.)")
+    await r.pin(lat, lon)
+    assert r.texts()[-2] == (f"📍 Location received: Desa/Kel. {desa}, Kec. {kecamatan.name}. "
+                             "(The pin was just outside the boundary; this is the nearest desa.)")
 
 
 async def test_a_pin_in_kota_pasuruan_is_outside_and_a_kecamatan_is_chosen_by_hand(hp):
@@ -90,9 +91,10 @@ async def test_a_pin_in_kota_pasuruan_is_outside_and_a_kecamatan_is_chosen_by_ha
     assert ["Bangil", "Beji", "Gempol"] in outside.buttons
     desa = await r.tap("Bangil")
     assert desa.text == "Which desa/kelurahan? Choose it, or type its name."
-    landmark = await r.say("kiduldalem")  # typed, in lower case
+    pace = await r.say("kiduldalem")  # typed, in lower case
     assert any("✅ Desa/Kel.: Kiduldalem" in t for t in r.texts()[-3:])
-    assert "landmark" in landmark.text
+    assert pace.buttons[0] == ["📨 Send now"]  # with a pin, no landmark is needed
+    await r.tap("📝 Tell more")
     await r.tap("Skip")
     await _finish(r)
     report = await hp.scalar(select(Report))
@@ -119,6 +121,7 @@ async def test_a_typed_kecamatan_is_found_however_it_is_spelt(hp):
     await r.say("gondangwetan")
     assert any("✅ Desa/Kel.: Gondang Wetan" in t for t in r.texts()[-3:])
     await r.say("Near the market gate")
+    await r.tap("📝 Tell more")
     await _finish(r)
     report = await hp.scalar(select(Report))
     assert (report.kecamatan, report.desa, report.kecamatan_code, report.desa_code) == (
@@ -142,6 +145,7 @@ async def test_reports_from_before_the_pack_get_their_codes(hp):
     r = hp.resident()
     await _to_location(r)
     await r.pin(*BANGIL_ALUN_ALUN)
+    await r.tap("📝 Tell more")
     await r.tap("Skip")
     await _finish(r)
     async with hp.app.sessionmaker() as session:  # as a report made before the pack was
@@ -163,6 +167,7 @@ async def test_an_area_officer_may_cover_single_desa(hp):
     r = hp.resident()
     await _to_location(r)
     await r.pin(*BANGIL_ALUN_ALUN)
+    await r.tap("📝 Tell more")
     await r.tap("Skip")
     await _finish(r)
     report = await hp.scalar(select(Report))
@@ -179,6 +184,7 @@ async def test_the_queue_filters_by_kecamatan_then_desa(hp):
     r = hp.resident()
     await _to_location(r)
     await r.pin(*BANGIL_ALUN_ALUN)
+    await r.tap("📝 Tell more")
     await r.tap("Skip")
     await _finish(r)
     ticket = (await hp.scalar(select(Report))).ticket
@@ -211,6 +217,7 @@ async def test_summaries_exports_and_the_map_count_by_kecamatan_and_desa(hp):
     r = hp.resident()
     await _to_location(r)
     await r.pin(*BANGIL_ALUN_ALUN)
+    await r.tap("📝 Tell more")
     await r.tap("Skip")
     await _finish(r)
     win = window(hp.region, Period.DAILY, hp.clock.now().astimezone(hp.region.tz).date())
@@ -219,7 +226,7 @@ async def test_summaries_exports_and_the_map_count_by_kecamatan_and_desa(hp):
         book = load_workbook(io.BytesIO(await workbook(session, hp.region, win.start, win.end)))
     assert "<b>By kecamatan</b>\nBangil 1" in text and "<b>By desa/kelurahan</b>\nPogar (Bangil) 1" in text
     rows = list(book["Per wilayah"].values)
-    assert rows[0][:5] == ("kecamatan code", "kecamatan", "desa code", "desa/kelurahan", "reports")
+    assert rows[0][:5] == ("Kode kecamatan", "Kecamatan", "Kode desa/kelurahan", "Desa/Kelurahan", "Jumlah laporan")
     assert rows[1][:5] == ("35.14.14", "Bangil", "35.14.14.1003", "Pogar", 1)
     assert rows[1][5 + [c.code for c in hp.region.categories].index("pengemis")] == 1
     laporan = list(book["Laporan"].values)

@@ -170,7 +170,9 @@ async def test_scheduled_summary_sent_once_with_chart_and_workbook(h):
 
     from openpyxl import load_workbook
     book = load_workbook(io.BytesIO(h.emu.files[workbook.document["file_id"]].data))
-    tickets = [row[0].value for row in book["Laporan"].iter_rows(min_row=2)]
+    # In the supervisor's language (English here): the sheet and its headers too.
+    assert book.sheetnames[0] == "Reports" and book["Reports"]["A1"].value == "Ticket"
+    tickets = [row[0].value for row in book["Reports"].iter_rows(min_row=2)]
     assert len(tickets) == 1 and tickets[0].startswith("UJI-")
     assert await h.count(Outbox, Outbox.status == "dead") == 0
 
@@ -215,11 +217,11 @@ def test_export_xlsx_and_csv_from_the_command_line(tmp_path):
                    env=env)
     assert result.returncode == 0, result.stderr
     from openpyxl import load_workbook
-    assert load_workbook(out)["Laporan"]["A1"].value == "ticket"
+    assert load_workbook(out)["Laporan"]["A1"].value == "Tiket"
     csv_out = tmp_path / "out.csv"
     assert lapor("export", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv", "-o", str(csv_out),
                  env=env).returncode == 0
-    assert csv_out.read_text().startswith("ticket,")
+    assert csv_out.read_text(encoding="utf-8-sig").startswith("Tiket,")
 
 
 async def test_workbook_of_a_generated_month_holds_every_report(db, region):

@@ -64,8 +64,18 @@ def complete_draft(**overrides) -> ReportDraft:
 
 
 def test_draft_missing_steps_in_order():
-    assert ReportDraft().missing()[:3] == ["category", "location", "people_count"]
+    # What a report cannot do without, then "send now or tell more?", then the rest.
+    assert ReportDraft().missing()[:4] == ["category", "location", "pace", "people_count"]
     assert complete_draft().missing() == []
+    # Telling more after a pin: the optional landmark first.
+    told = complete_draft(people_count=None, quick=False)
+    assert told.missing() == ["landmark", "people_count"]
+    # Sending now: nothing else is asked; what was not said takes its default.
+    hurried = ReportDraft(category="pengemis", latitude=-7.05, longitude=112.05, kecamatan="Alpha")
+    assert hurried.missing()[:3] == ["pace", "people_count", "age_group"]
+    hurried.send_now(ManualClock().now())
+    assert hurried.missing() == [] and (hurried.people_count, hurried.anonymous, hurried.urgent) == (
+        "unknown", True, False)
     # Without a pin, kecamatan and a landmark are both needed.
     assert "location" in complete_draft(latitude=None, longitude=None).missing()
     assert complete_draft(latitude=None, longitude=None, landmark="pasar").missing() == []

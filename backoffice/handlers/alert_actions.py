@@ -8,8 +8,9 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.alerts import alert_text
+from backoffice.handlers.queue import send_report_file
 from backoffice.keyboards import OfficerAction, OfficerCb, alert_keyboard
-from backoffice.middlewares import shown
+from backoffice.middlewares import inaccessible, refusal_args, shown
 from core.access import Channel, ChannelKind, Refusal
 from core.clock import Clock
 from core.i18n import Translator
@@ -26,9 +27,11 @@ async def refresh(callback: CallbackQuery, session: AsyncSession, region: Region
     the policy like any read."""
     audience = None if channel.kind == ChannelKind.DUTY_GROUP else officer
     view = await view_report(session, region, actor=audience, report_id=report_id, now=clock.now(), channel=channel)
-    # Alerts are text; a press forged onto a photo or a file has no alert to refresh.
-    if shown(callback).text:
-        await shown(callback).edit_text(alert_text(view, region, tr), reply_markup=alert_keyboard(tr, view))
+    # Alerts are text; a press forged onto a photo or a file has no alert to refresh. An alert the bot
+    # can no longer edit (Telegram sent it as inaccessible) comes again as a fresh one.
+    message = shown(callback)
+    if message.text or inaccessible(message):
+        await message.edit_text(alert_text(view, region, tr), reply_markup=alert_keyboard(tr, view))
 
 
 def router() -> Router:
@@ -45,7 +48,7 @@ def router() -> Router:
             if exc.refusal != Refusal.WRONG_STATE:
                 raise
             # Someone else was quicker: the officer may read the report, so show who has it.
-            callback_answer.text, callback_answer.show_alert = tr.plain(exc.reason, **exc.args_), True
+            callback_answer.text, callback_answer.show_alert = tr.plain(exc.reason, **refusal_args(tr, exc)), True
             await refresh(callback, session, region, tr, officer, channel, clock, callback_data.report)
             return
         callback_answer.text = tr.plain("{ticket} is yours.", ticket=result.ticket)
@@ -63,12 +66,7 @@ def router() -> Router:
     @r.callback_query(OfficerCb.filter(F.action == OfficerAction.DETAILS))
     async def details(callback: CallbackQuery, callback_data: OfficerCb, officer: OfficerInfo, channel: Channel,
                       tr: Translator, region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
-        audience = None if channel.kind == ChannelKind.DUTY_GROUP else officer
-        if audience is None:  # the presser must be allowed too, not only the group
-            await view_report(session, region, actor=officer, report_id=callback_data.report, now=clock.now(),
-                              channel=channel)
-        view = await view_report(session, region, actor=audience, report_id=callback_data.report, now=clock.now(),
-                                 channel=channel)
-        await shown(callback).answer(alert_text(view, region, tr), reply_markup=alert_keyboard(tr, view))
+        # The presser must be allowed (in a duty group too, not only the group): report_with_history asks.
+        await send_report_file(shown(callback), officer, channel, tr, region, session, clock, callback_data.report)
 
     return r

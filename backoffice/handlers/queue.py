@@ -1,8 +1,6 @@
 """/antrian (the agency's open reports), /tugas (mine), /terlambat (overdue), /lapor TICKET."""
 from __future__ import annotations
 
-import html
-
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
@@ -10,6 +8,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.alerts import alert_text
+from backoffice.history import history_lines
 from backoffice.keyboards import OfficerAction, OfficerCb, alert_keyboard
 from backoffice.middlewares import shown
 from core.access import Channel, View, list_scope, may_view
@@ -172,20 +171,21 @@ def router() -> Router:
                 raise
             await message.answer(tr(NO_SUCH_REPORT, ticket=(command.args or "")[:30]))
             return
-        report, events = await report_with_history(session, actor=officer, report_id=found.id, now=clock.now(),
-                                                   channel=channel)
-        view = await build_view(session, region, report, actor=officer, channel=channel)
-        tz = region.tz
-        head = [alert_text(view, region, tr), "", tr("<b>History</b>")]
-        items = []
-        for e in events:
-            change = f" {e.from_state or '·'} → {e.to_state}" if e.to_state else ""
-            note = f": <i>{html.escape(e.note[:300], quote=False)}</i>" if e.note else ""
-            items.append(f"• {e.at.astimezone(tz):%d-%m %H:%M} {html.escape(e.action)}{change}{note}")
-        # Whole lines only (a cut inside a tag is a 400): the oldest go first when it is long.
-        while items and len("\n".join(head + items)) > 4000:
-            items.pop(0)
-        await message.answer("\n".join(head + items), reply_markup=alert_keyboard(tr, view, details=False))
+        await send_report_file(message, officer, channel, tr, region, session, clock, found.id)
 
     return r
+
+
+async def send_report_file(message: Message, officer: OfficerInfo, channel: Channel, tr: Translator,
+                           region: RegionConfig, session: AsyncSession, clock: Clock, report_id: int) -> None:
+    """The report as its alert shows it, then its whole history (/lapor TICKET, and 📄 Details)."""
+    report, events, agencies = await report_with_history(session, actor=officer, report_id=report_id,
+                                                         now=clock.now(), channel=channel)
+    view = await build_view(session, region, report, actor=officer, channel=channel)
+    head = [alert_text(view, region, tr), "", tr("<b>History</b>")]
+    items = history_lines(tr, region, events, agencies)
+    # Whole lines only (a cut inside a tag is a 400): the oldest go first when it is long.
+    while items and len("\n".join(head + items)) > 4000:
+        items.pop(0)
+    await message.answer("\n".join(head + items), reply_markup=alert_keyboard(tr, view, details=False))
 

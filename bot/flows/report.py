@@ -17,6 +17,9 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot.flows.report_nav import advance, escape, location_summary, menu_markup, shown
 from bot.flows.report_ui import (
     BTN_PICK_KECAMATAN,
+    PACE_DANGER,
+    PACE_MORE,
+    PACE_NOW,
     WHEN_LABELS,
     ReportAction,
     ReportCb,
@@ -51,6 +54,7 @@ from core.draft import (
 )
 from core.i18n import Translator, all_translations
 from core.region import Kecamatan, RegionConfig
+from core.when import moment
 
 LOCATION_STATES = (ReportFlow.location, ReportFlow.kecamatan, ReportFlow.desa, ReportFlow.landmark)
 TIME_RE = re.compile(r"^\s*(\d{1,2})(?:[.:](\d{2}))?\s*$")
@@ -122,6 +126,7 @@ def router() -> Router:
             await ask("location", message, state, tr, region, draft, prefix=tr("I need the place first."))
             return
         draft.latitude, draft.longitude = lat, lon
+        draft.landmark_done = False
         draft.outside_region = placement.inside_region is False
         draft.kecamatan, draft.desa, draft.desa_code = placement.kecamatan, placement.desa, placement.desa_code
         draft.kecamatan_code = placement.desa_code.rsplit(".", 1)[0] if placement.desa_code else None
@@ -141,15 +146,15 @@ def router() -> Router:
                           desa=draft.desa, kecamatan=draft.kecamatan)
             if placement.snapped_m is not None:
                 received += " " + tr("(The pin was just outside the boundary; this is the nearest desa.)")
-            await _ask_landmark(message, state, tr, region, required=False, prefix=received)
+            await _finish_location(message, state, tr, region, draft, received)
         elif draft.outside_region:
             received = tr("📍 Location received. It is outside {region}; the report is still accepted and "
                           "flagged so the officers can coordinate with the area concerned.",
                           region=region.region.name)
-            await _ask_landmark(message, state, tr, region, required=False, prefix=received)
+            await _finish_location(message, state, tr, region, draft, received)
         elif draft.kecamatan:
             received = tr("📍 Location received: Kec. <b>{v}</b>.", v=draft.kecamatan)
-            await _ask_landmark(message, state, tr, region, required=False, prefix=received)
+            await _finish_location(message, state, tr, region, draft, received)
         else:
             await state.set_state(ReportFlow.kecamatan)
             await message.answer(tr("📍 Location received. <b>Which kecamatan is it in?</b>"),
@@ -302,8 +307,11 @@ def router() -> Router:
                                     "answers are kept.", n=len(text), limit=limit))
             return
         draft = await _draft(state)
-        draft.landmark = text
-        await _finish_location(message, state, tr, region, draft)
+        draft.landmark, draft.landmark_done = text, True
+        if draft.quick is None:  # the place itself (no pin): the location step ends here
+            await _finish_location(message, state, tr, region, draft)
+        else:
+            await advance(message, state, tr, region, draft, prefix=tr("✅ Landmark kept."))
 
     @r.callback_query(ReportFlow.landmark, ReportCb.filter((F.action == ReportAction.SKIP) & (F.arg == "landmark")))
     async def skip_landmark(callback: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext,
@@ -312,9 +320,63 @@ def router() -> Router:
         if not draft.has_pin:
             refuse(callback_answer, tr.plain("Without a pin, a landmark is needed so officers can find the place."))
             return
-        draft.landmark = None
+        draft.landmark, draft.landmark_done = None, True
         await _confirm(callback, tr("✅ No landmark."))
-        await _finish_location(shown(callback), state, tr, region, draft)
+        await advance(shown(callback), state, tr, region, draft)
+
+    # --- send now, or tell more -------------------------------------------------------------
+    @r.callback_query(ReportFlow.pace, ReportCb.filter(F.action == ReportAction.PACE))
+    async def chose_pace(callback: CallbackQuery, callback_answer: CallbackAnswer, callback_data: ReportCb,
+                         state: FSMContext, tr: Translator, region: RegionConfig, clock: Clock) -> None:
+        draft = await _draft(state)
+        if callback_data.arg == PACE_MORE:
+            draft.quick = False
+            await _confirm(callback, tr("📝 Tell more:"))
+        elif callback_data.arg in (PACE_NOW, PACE_DANGER):
+            draft.send_now(clock.now(), urgent=callback_data.arg == PACE_DANGER)
+            if draft.urgent:
+                await _confirm(callback, emergency_text(tr, region) + "\n\n" +
+                               tr("⚠️ Your report is marked <b>urgent</b>."))
+            else:
+                await _confirm(callback, tr("📨 Ready to send."))
+        else:
+            refuse(callback_answer, tr.plain("This button is no longer valid."))
+            return
+        await advance(shown(callback), state, tr, region, draft)
+
+    @r.message(ReportFlow.pace, F.photo)
+    async def pace_photo(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
+        draft = await _draft(state)
+        limit = region.limits.max_photos
+        if len(draft.photos) < limit:
+            best = (message.photo or [])[-1]
+            draft.photos.append(Photo(file_id=best.file_id, file_unique_id=best.file_unique_id))
+            prefix = tr("📷 Photo {n}/{limit} received.", n=len(draft.photos), limit=limit)
+        else:
+            prefix = tr("You already sent {n} photos, the most one report can hold.", n=limit)
+        await save_draft(state, draft)
+        await ask("pace", message, state, tr, region, draft, prefix=prefix)
+
+    @r.message(ReportFlow.pace, F.text)
+    async def pace_text(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
+        """Words typed here are what the resident saw: kept as the description."""
+        text = (message.text or "").strip()
+        draft = await _draft(state)
+        limit = region.limits.description_max_chars
+        if not text or text.startswith("/"):
+            prefix = tr("Please choose below.")
+        elif len(text) > limit:
+            prefix = tr("That is {n} characters; please keep it under {limit}. Your other answers are kept.",
+                        n=len(text), limit=limit)
+        else:
+            draft.description, draft.description_done = text, True
+            prefix = tr("📝 Description kept.")
+        await save_draft(state, draft)
+        await ask("pace", message, state, tr, region, draft, prefix=prefix)
+
+    @r.message(ReportFlow.pace)
+    async def pace_other(message: Message, state: FSMContext, tr: Translator, region: RegionConfig) -> None:
+        await ask("pace", message, state, tr, region, await _draft(state), prefix=tr("Please choose below."))
 
     @r.message(ReportFlow.landmark)
     async def landmark_other(message: Message, tr: Translator) -> None:
@@ -398,7 +460,7 @@ def router() -> Router:
         draft = await _draft(state)
         draft.seen_when, draft.seen_at = SeenWhen.AT_TIME, seen
         await advance(message, state, tr, region, draft,
-                      prefix=tr("✅ Seen at <b>{v}</b>", v=seen.strftime("%d-%m-%Y %H:%M")))
+                      prefix=tr("✅ Seen: <b>{v}</b>", v=moment(tr, seen, region.tz, now=clock.now())))
 
     @r.message(ReportFlow.seen_time)
     async def time_other(message: Message, tr: Translator) -> None:
@@ -532,8 +594,10 @@ async def _chose_kecamatan(message: Message, state: FSMContext, tr: Translator, 
         await state.set_state(ReportFlow.desa)
         await message.answer(tr("<b>Which desa/kelurahan?</b> Choose it, or type its name."),
                              reply_markup=desa_keyboard(tr, kecamatan.desa, 0, await is_editing(state)))
+    elif draft.has_pin:
+        await _finish_location(message, state, tr, region, draft)
     else:
-        await _ask_landmark(message, state, tr, region, required=not draft.has_pin)
+        await _ask_landmark(message, state, tr, region, required=True)
 
 
 async def _chose_desa(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
@@ -542,7 +606,10 @@ async def _chose_desa(message: Message, state: FSMContext, tr: Translator, regio
     draft.desa = desa
     draft.desa_code = kecamatan.desa_code(desa) if desa else None
     await save_draft(state, draft)
-    await _ask_landmark(message, state, tr, region, required=not draft.has_pin)
+    if draft.has_pin:
+        await _finish_location(message, state, tr, region, draft)
+    else:
+        await _ask_landmark(message, state, tr, region, required=True)
 
 
 async def _ask_landmark(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
@@ -560,8 +627,8 @@ async def _ask_landmark(message: Message, state: FSMContext, tr: Translator, reg
 
 
 async def _finish_location(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
-                           draft: ReportDraft) -> None:
+                           draft: ReportDraft, received: str | None = None) -> None:
     # The location keyboard gives way to the main menu again (which stays usable mid-report).
-    await message.answer(tr("✅ Location:") + " " + location_summary(tr, region, draft),
+    await message.answer(received or tr("✅ Location:") + " " + location_summary(tr, region, draft),
                          reply_markup=menu_markup(tr))
     await advance(message, state, tr, region, draft)

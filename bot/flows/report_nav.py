@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime
 
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardMarkup
 
 from bot.flows.report_ui import (
     EDITABLE_FIELDS,
-    WHEN_LABELS,
     ReportAction,
     ReportFlow,
     ask,
@@ -22,6 +20,7 @@ from bot.menus import main_menu
 from core.draft import AGE_GROUP_LABELS, PEOPLE_COUNT_LABELS, REPORTER_TYPE_LABELS, ReportDraft
 from core.i18n import Translator
 from core.region import RegionConfig
+from core.when import moment
 
 
 async def advance(message: Message, state: FSMContext, tr: Translator, region: RegionConfig,
@@ -36,10 +35,6 @@ async def advance(message: Message, state: FSMContext, tr: Translator, region: R
         await show_review(message, state, tr, region, draft, prefix)
     else:
         await ask(missing[0], message, state, tr, region, draft, prefix)
-
-
-def local_time(dt: datetime, region: RegionConfig) -> str:
-    return dt.astimezone(region.tz).strftime("%d-%m-%Y %H:%M")
 
 
 def location_summary(tr: Translator, region: RegionConfig, draft: ReportDraft) -> str:
@@ -62,7 +57,6 @@ def review_text(tr: Translator, region: RegionConfig, draft: ReportDraft) -> str
     assert draft.category and draft.seen_when and draft.people_count and draft.age_group and draft.seen_at \
         and draft.reporter_type, draft.missing()
     category = region.category(draft.category)
-    when = tr.plain(WHEN_LABELS[draft.seen_when])
     lines = [
         tr("📋 <b>Check your report before sending</b>"),
         "",
@@ -72,7 +66,7 @@ def review_text(tr: Translator, region: RegionConfig, draft: ReportDraft) -> str
         tr("<b>Number of people:</b> {v}", v=tr.plain(PEOPLE_COUNT_LABELS[draft.people_count])),
         tr("<b>Age group:</b> {v}", v=tr.plain(AGE_GROUP_LABELS[draft.age_group])),
         tr("<b>Description:</b> {v}", v=draft.description or tr.plain("(none)")),
-        tr("<b>Seen:</b> {when} ({time})", when=when, time=local_time(draft.seen_at, region)),
+        tr("<b>Seen:</b> {v}", v=moment(tr, draft.seen_at, region.tz)),
         tr("<b>Photos:</b> {n}", n=len(draft.photos)),
         tr("<b>Someone in danger:</b> {v}", v=tr.plain("YES ⚠️") if draft.urgent else tr.plain("no")),
         tr("<b>Reporting as:</b> {v}", v=tr.plain(REPORTER_TYPE_LABELS[draft.reporter_type])),
@@ -102,9 +96,11 @@ async def show_review(message: Message, state: FSMContext, tr: Translator, regio
 
 
 def shown(callback: CallbackQuery) -> Message:
-    """The message the pressed button is on (lapor.middlewares.StaleButtonMiddleware answers a
-    press on a message the bot can no longer edit before any handler runs)."""
-    assert isinstance(callback.message, Message), "a stale button reached a handler"
+    """The message the pressed button is on. lapor.middlewares.StaleButtonMiddleware gives every
+    press one before any handler runs: the message as the update showed it, whose edits skip what
+    would change nothing, or for a message Telegram sent as inaccessible (deleted, too old to edit)
+    a stand-in whose edits come as fresh messages in the chat."""
+    assert isinstance(callback.message, Message), "a press without its message reached a handler"
     return callback.message
 
 

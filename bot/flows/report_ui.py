@@ -38,6 +38,7 @@ class ReportFlow(StatesGroup):
     kecamatan = State()
     desa = State()
     landmark = State()
+    pace = State()
     people_count = State()
     age_group = State()
     description = State()
@@ -61,6 +62,7 @@ class ReportAction(StrEnum):
     DESA = "des"
     DESA_PAGE = "dpg"
     SKIP = "skp"
+    PACE = "pace"
     PEOPLE = "ppl"
     AGE = "age"
     WHEN = "when"
@@ -210,6 +212,17 @@ def skip_keyboard(tr: Translator, what: str, editing: bool, label: str = N_("Ski
     return markup([[button(tr.plain(label), ReportAction.SKIP, what)]] + footer(tr, editing))
 
 
+PACE_NOW, PACE_DANGER, PACE_MORE = "now", "danger", "more"
+
+
+def pace_keyboard(tr: Translator, editing: bool) -> InlineKeyboardMarkup:
+    return markup([
+        [button(tr.plain("📨 Send now"), ReportAction.PACE, PACE_NOW)],
+        [button(tr.plain("🚨 Someone is in danger now"), ReportAction.PACE, PACE_DANGER)],
+        [button(tr.plain("📝 Tell more"), ReportAction.PACE, PACE_MORE)],
+    ] + footer(tr, editing))
+
+
 def photos_keyboard(tr: Translator, count: int, editing: bool) -> InlineKeyboardMarkup:
     rows = [[button(tr.plain("✅ Done with photos") if count else tr.plain("Skip, no photos"),
                     ReportAction.PHOTOS_DONE)]]
@@ -235,6 +248,15 @@ def question(step: str, tr: Translator, region: RegionConfig, draft: ReportDraft
                 tr("📍 <b>Where is it?</b>\nIf you are there now, tap “{send}”. You can also send a pin "
                    "(📎 → Location), or choose the kecamatan from a list.", send=tr.plain(BTN_SEND_LOCATION)),
                 location_keyboard(tr))
+    if step == "pace":
+        return (ReportFlow.pace,
+                tr("📨 <b>Send it now, or tell more?</b> Officers can act on this already; how many, their age "
+                   "and what you saw help them find the people. You can also send a photo now."),
+                pace_keyboard(tr, editing))
+    if step == "landmark":
+        return (ReportFlow.landmark,
+                tr("🏷️ Add a landmark to help officers (optional), e.g. “near the market gate”."),
+                skip_keyboard(tr, "landmark", editing))
     if step == "people_count":
         return (ReportFlow.people_count, tr("👥 <b>How many people did you see?</b>"),
                 choice_keyboard(tr, ReportAction.PEOPLE, PEOPLE_COUNT_LABELS, editing))

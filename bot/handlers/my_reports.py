@@ -33,6 +33,7 @@ from core.my_reports import (
 from core.region import RegionConfig
 from core.reporters import ReporterInfo
 from core.tickets import normalise_ticket
+from core.when import moment
 
 
 class MyReportsFlow(StatesGroup):
@@ -140,10 +141,13 @@ def detail_text(tr: Translator, region: RegionConfig, detail, page: int = 0) -> 
            if detail.agency in {a.code for a in region.agencies} else detail.agency),
     ]
     if line.kecamatan:
-        lines.append(tr("<b>Place:</b> Kec. {v}", v=line.kecamatan))
-    lines.append(tr("<b>Sent:</b> {v}", v=line.created_at.astimezone(tz).strftime("%d-%m-%Y %H:%M")))
+        place = f"{line.kecamatan}, Desa/Kel. {detail.desa}" if detail.desa else line.kecamatan
+        lines.append(tr("<b>Place:</b> Kec. {v}", v=place))
+    lines.append(tr("<b>Sent:</b> {v}", v=moment(tr, line.created_at, tz)))
     if detail.open:
-        lines.append(tr("<b>Response target:</b> {v}", v=detail.due_at.astimezone(tz).strftime("%d-%m-%Y %H:%M")))
+        lines.append(tr("<b>Response target:</b> {v}", v=moment(tr, detail.due_at, tz)))
+    if detail.outcome:
+        lines.append(tr("<b>Outcome:</b> {v}", v=_outcome(region, detail.agency, detail.outcome, tr)))
     lines.append("")
     pages = _history_pages(detail)
     page = min(page, pages - 1)
@@ -152,10 +156,16 @@ def detail_text(tr: Translator, region: RegionConfig, detail, page: int = 0) -> 
     lines.append(tr("<b>History</b>") if pages == 1 else
                  tr("<b>History</b> (page {page} of {pages}, latest first)", page=page + 1, pages=pages))
     for item in shown:
-        when = item.at.astimezone(tz).strftime("%d-%m %H:%M")
+        when = moment(tr, item.at, tz)
         label = tr.plain(HISTORY_LABELS.get(item.action, item.action))
         lines.append(f"• {when} — {escape(label)}" + (f": <i>{escape(item.note[:200])}</i>" if item.note else ""))
     return "\n".join(lines)
+
+
+def _outcome(region: RegionConfig, agency: str, code: str, tr: Translator) -> str:
+    """The outcome in the resident's language, from the closing agency's list (else any agency's)."""
+    agencies = sorted(region.agencies, key=lambda a: a.code != agency)
+    return next((o.label.get(tr.lang) for a in agencies for o in a.outcomes if o.code == code), code)
 
 
 def _history_pages(detail) -> int:

@@ -13,7 +13,7 @@ from bot.flows.report_nav import leave_flow, shown
 from core.clock import Clock
 from core.i18n import Translator
 from core.ids import DbId
-from core.relay import answer_question, question_for_reporter
+from core.relay import answer_question, question_for_reporter, reporter_is_named
 from core.relay_filter import removed_notice
 from core.reporters import ReporterInfo
 
@@ -42,7 +42,10 @@ def router() -> Router:
             return
         await state.set_state(AnswerFlow.text)
         await state.update_data(question=question.id)
-        await shown(callback).answer(tr("Type your answer. The officer will not see your name or account."))
+        await shown(callback).answer(
+            tr("Type your answer. For this report you agreed that officers may see your name.")
+            if await reporter_is_named(session, question) else
+            tr("Type your answer. The officer will not see your name or account."))
 
     @r.message(AnswerFlow.text, F.text)
     async def got_answer(message: Message, state: FSMContext, tr: Translator, reporter: ReporterInfo,

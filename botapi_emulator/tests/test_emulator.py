@@ -233,6 +233,55 @@ async def test_edits(bot, user):
         await bot.edit_message_text("x", chat_id=USER, message_id=sent.message_id)
 
 
+async def test_not_modified_as_telegram_answers_it(emu, bot, user):
+    """An edit into what the message shows is refused, however it is asked for: the same text
+    written otherwise, a keyboard removed that is already gone, an empty keyboard for none."""
+    sent = await bot.send_message(USER, "<b>Halo</b> &amp; selamat", reply_markup=keyboard("Lanjut"))
+    await bot.edit_message_reply_markup(chat_id=USER, message_id=sent.message_id, reply_markup=None)
+    for again in (
+        bot.edit_message_reply_markup(chat_id=USER, message_id=sent.message_id, reply_markup=None),
+        bot.edit_message_reply_markup(chat_id=USER, message_id=sent.message_id,
+                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=[[]])),
+        bot.edit_message_text("<strong>Halo</strong> &amp; selamat", chat_id=USER, message_id=sent.message_id),
+    ):
+        with pytest.raises(TelegramBadRequest) as refused:
+            await again
+        assert refused.value.message == (
+            "Bad Request: message is not modified: specified new message content and reply markup are "
+            "exactly the same as a current content and reply markup of the message")
+    assert [call.status for call in emu.errors("message is not modified")] == [400, 400, 400]
+    # A change of the keyboard alone, or of the text alone, is a change.
+    await bot.edit_message_reply_markup(chat_id=USER, message_id=sent.message_id, reply_markup=keyboard("A"))
+    await bot.edit_message_text("<b>Halo</b> &amp; selamat", chat_id=USER, message_id=sent.message_id,
+                                reply_markup=keyboard("B"))
+    await bot.edit_message_text("<i>Halo</i> &amp; selamat", chat_id=USER, message_id=sent.message_id,
+                                reply_markup=keyboard("B"))
+
+
+async def test_a_stale_press_comes_as_an_inaccessible_message(bot, user):
+    sent = await bot.send_message(USER, "Nilai layanan kami", reply_markup=keyboard("Bagus", "Kurang"))
+    message = await user.next_message()
+    user.click("Bagus", message=message, stale=True)
+    update = (await bot.get_updates())[-1]
+    pressed = update.callback_query.message
+    assert not isinstance(pressed, Message) and pressed.message_id == sent.message_id
+    assert pressed.chat.id == USER and pressed.date == 0
+    # The bot cannot edit it any more; it can still write to the chat. Every later press on it
+    # comes the same way.
+    with pytest.raises(TelegramBadRequest, match="Bad Request: message can't be edited"):
+        await bot.edit_message_reply_markup(chat_id=USER, message_id=sent.message_id, reply_markup=None)
+    await bot.send_message(USER, "Terima kasih")
+    user.click("Kurang", message=message)
+    later = (await bot.get_updates(offset=update.update_id + 1))[-1].callback_query.message
+    assert not isinstance(later, Message)
+    # A deleted message's buttons can be pressed only as such a press (a client still showing it).
+    other = await bot.send_message(USER, "Pilih", reply_markup=keyboard("Ya"))
+    await bot.delete_message(USER, other.message_id)
+    with pytest.raises(AssertionError, match="was deleted"):
+        user.click("Ya", message=other.message_id)
+    user.click("Ya", message=other.message_id, stale=True)
+
+
 async def test_callback_queries(bot, user):
     await bot.send_message(USER, "Pilih kategori", reply_markup=keyboard("Anak jalanan", "Pengemis"))
     with pytest.raises(AssertionError, match=r"no button 'Gelandangan'.*\[\['Anak jalanan'\], \['Pengemis'\]\]"):

@@ -31,6 +31,7 @@ QUESTIONS: list[tuple[str, str, bool]] = [
     ("resume", "not sent yet", True),
     ("category", "What did you see?", True),
     ("location", "Where is it?", False),
+    ("pace", "Send it now, or tell more?", True),
     ("landmark", "Add a landmark", True),
     ("people_count", "How many people did you see?", True),
     ("age_group", "About how old are they?", True),
@@ -42,10 +43,10 @@ QUESTIONS: list[tuple[str, str, bool]] = [
     ("anonymous", "Stay anonymous?", True),
 ]
 # Steps where a resident may walk away leaving a draft (before "category" nothing is entered yet).
-LEAVE_STEPS = ["location", "landmark", "people_count", "age_group", "description", "seen_when", "photos",
+LEAVE_STEPS = ["location", "pace", "landmark", "people_count", "age_group", "description", "seen_when", "photos",
                "urgent", "reporter_type", "anonymous", "review"]
 # Every question's next one (what "the next step works" means after resuming).
-STEP_ORDER = ["category", "location", "landmark", "people_count", "age_group", "description", "seen_when",
+STEP_ORDER = ["category", "location", "pace", "landmark", "people_count", "age_group", "description", "seen_when",
               "photos", "urgent", "reporter_type", "anonymous", "review"]
 
 
@@ -118,7 +119,7 @@ async def answer_step(user: EmulatedUser, step: str, m: EmuMessage, plan: Report
     elif step == "description":
         user.send_text(plan.description)
     else:
-        label = {"resume": "Continue my report", "category": "Beggars", "landmark": "Skip",
+        label = {"resume": "Continue my report", "category": "Beggars", "pace": "📝 Tell more", "landmark": "Skip",
                  "people_count": "2-3 people", "age_group": "Children", "seen_when": "Right now",
                  "photos": "Skip, no photos", "urgent": "No", "reporter_type": "Individual",
                  "anonymous": "Stay anonymous", "review": "Send report"}[step]
