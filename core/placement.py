@@ -22,19 +22,24 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import shapely
 from shapely.geometry import Point, shape
 from shapely.strtree import STRtree
 
-if TYPE_CHECKING:  # pragma: no cover
-    from core.region import RegionInfo
-
 KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON_EQUATOR = 111.320
 DEFAULT_TOLERANCE_KM = 1.0
+
+
+class PlacementSettings(Protocol):
+    """What placement needs of a region's settings (core.region.RegionInfo has it)."""
+
+    bbox: tuple[float, float, float, float] | None
+    boundaries: str | None
+    boundary_name_property: str
 
 
 class BoundaryFileError(ValueError):
@@ -182,7 +187,7 @@ class KecamatanPlacer:
     @classmethod
     def from_region(
         cls,
-        info: RegionInfo,
+        info: PlacementSettings,
         base_dir: str | Path | None = None,
         *,
         kecamatan: Iterable[str] | None = None,
