@@ -11,15 +11,16 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.access import Channel, ChannelKind
 from core.lifecycle import OPEN_STATES
 from core.notices import Kind, to_duty_group, to_officer
-from core.officers import officers_for_alert, supervisors_of
-from core.outbox import PRIORITY_BULK
+from core.officers import OfficerInfo, officers_for_alert, supervisors_of
+from core.outbox import PRIORITY_BULK, PRIORITY_INTERACTIVE
 from core.region import RegionConfig
-from db.models import Report
+from db.models import Report, ReportPhoto
 
 ALERT_PRIORITY = PRIORITY_BULK - 5  # ahead of summaries, behind a resident's own receipt
 
@@ -96,3 +97,20 @@ async def queue_alerts(session: AsyncSession, *, region: RegionConfig, report: R
         for kind, args in kinds:
             to_officer(session, officer, kind, now=now, priority=ALERT_PRIORITY, report_id=report.id, **args)
     return chats
+
+
+async def queue_photos(session: AsyncSession, *, report_id: int, officer: OfficerInfo, channel: Channel,
+                       now: datetime) -> int:
+    """The report's photos again, to whoever asked for its details (in their private chat, or the
+    duty group they asked in); each is checked again when sent. Returns how many were queued."""
+    count = (await session.execute(
+        select(func.count()).select_from(ReportPhoto).where(ReportPhoto.report_id == report_id))).scalar_one()
+    for index in range(count):
+        if channel.kind == ChannelKind.DUTY_GROUP and channel.agency and channel.chat_id is not None:
+            to_duty_group(session, agency=channel.agency, chat_id=channel.chat_id, kind=Kind.ALERT_PHOTO, now=now,
+                          priority=PRIORITY_INTERACTIVE, report_id=report_id, index=index)
+        else:
+            to_officer(session, officer, Kind.ALERT_PHOTO, now=now, priority=PRIORITY_INTERACTIVE,
+                       report_id=report_id, index=index)
+    await session.commit()
+    return count

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from db.models import AuditEvent, Outbox, Report
 from tests.flows import english, full_report, report_until
+from tests.harness import PIN_ALPHA
 
 
 async def test_report_alerts_covering_officers_and_acknowledge_race(h):
@@ -463,3 +464,22 @@ async def test_a_reporter_who_agreed_to_be_named_is_not_told_otherwise(h):
     question = next(m for m in r.user.messages if m.text and "Which side of the road" in m.text)
     prompt = await r.tap(question.buttons[0][0])
     assert prompt.text == "Type your answer. For this report you agreed that officers may see your name."
+
+
+async def test_details_bring_the_history_and_the_photos_again(h):
+    officer = await h.officer(9001, "Budi", areas=["Alpha"])
+    r = h.resident()
+    await english(r)
+    await r.press("📝 Make a report")
+    await r.tap("Beggars")
+    await r.press("📍 Send my current location", location=PIN_ALPHA)
+    await r.photo()
+    await r.tap("📨 Send now")
+    await r.tap("Send report")
+    report = await h.scalar(select(Report))
+    photos_before = sum(1 for m in officer.user.messages if m.photo_sizes)
+    assert photos_before == 1  # with the alert
+    alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+    await officer.tap_data(alert.button_data["📄 Details"])
+    assert any("History\n• " in (m.text or "") and report.ticket in m.text for m in officer.user.messages[-3:])
+    assert sum(1 for m in officer.user.messages if m.photo_sizes) == photos_before + 1

@@ -13,6 +13,7 @@ from backoffice.keyboards import OfficerAction, OfficerCb, alert_keyboard
 from backoffice.middlewares import inaccessible, refusal_args, shown
 from core.access import Channel, ChannelKind, Refusal
 from core.clock import Clock
+from core.dispatch import queue_photos
 from core.i18n import Translator
 from core.officers import OfficerInfo
 from core.region import RegionConfig
@@ -68,5 +69,6 @@ def router() -> Router:
                       tr: Translator, region: RegionConfig, session: AsyncSession, clock: Clock) -> None:
         # The presser must be allowed (in a duty group too, not only the group): report_with_history asks.
         await send_report_file(shown(callback), officer, channel, tr, region, session, clock, callback_data.report)
+        await queue_photos(session, report_id=callback_data.report, officer=officer, channel=channel, now=clock.now())
 
     return r
