@@ -27,7 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.access import WHOLE_REGION, Scope
-from core.draft import AgeGroup, PeopleCount, ReporterType
+from core.draft import AGE_GROUP_LABELS, PEOPLE_COUNT_LABELS, REPORTER_TYPE_LABELS
+from core.i18n import translator
 from core.lifecycle import ReportState
 from core.region import RegionConfig
 from core.spreadsheet import append_row, csv_row, finish_table
@@ -71,6 +72,12 @@ REPORT_HEADERS: list[tuple[str, str]] = [
     ("Orang ditangani", "Persons handled"),
     ("Penilaian pelapor", "Rating"),
 ]
+_REPORT_COLUMN = {english: index for index, (_, english) in enumerate(REPORT_HEADERS)}
+# What an agency no longer sees of a report it handed over (columns by their English header).
+WITHHELD_AFTER_HAND_OVER: dict[str, str | None] = {
+    "Landmark": "", "Latitude": None, "Longitude": None, "Description": "", "Held by": "", "Acknowledged at": None,
+    "Closed at": None, "Outcome": "", "Persons handled": None, "Rating": None,
+}
 # Columns holding a time: their header names the region's time zone (WIB, WITA, WIT).
 REPORT_TIME_COLUMNS = (1, 17, 21, 22)
 HISTORY_HEADERS: list[tuple[str, str]] = [
@@ -132,28 +139,6 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "anonymised": ("Dianonimkan (retensi data)", "Anonymised (data retention)"),
     "access_refused": ("Akses ditolak", "Access refused"),
 }
-REPORTER_TYPES: dict[str, tuple[str, str]] = {
-    ReporterType.PERORANGAN: ("Perorangan", "Individual"),
-    ReporterType.KELOMPOK: ("Kelompok (RT/RW, warga)", "Group (RT/RW, community)"),
-    ReporterType.ORGANISASI: ("Organisasi", "Organisation"),
-}
-PEOPLE_COUNTS: dict[str, tuple[str, str]] = {
-    PeopleCount.ONE: ("1 orang", "1 person"),
-    PeopleCount.FEW: ("2-3 orang", "2-3 people"),
-    PeopleCount.SEVERAL: ("4-10 orang", "4-10 people"),
-    PeopleCount.MANY: ("Lebih dari 10", "More than 10"),
-    PeopleCount.UNKNOWN: ("Tidak tahu", "Not sure"),
-}
-AGE_GROUPS: dict[str, tuple[str, str]] = {
-    AgeGroup.CHILD: ("Anak-anak", "Children"),
-    AgeGroup.TEEN: ("Remaja", "Teenagers"),
-    AgeGroup.ADULT: ("Dewasa", "Adults"),
-    AgeGroup.ELDERLY: ("Lansia", "Elderly"),
-    AgeGroup.MIXED: ("Campuran", "Mixed ages"),
-    AgeGroup.UNKNOWN: ("Tidak tahu", "Not sure"),
-}
-
-
 class _Words:
     """The labels of one language; a code no table knows (an agency or category since removed
     from the region config) shows as itself."""
@@ -176,6 +161,12 @@ class _Words:
         if not code:
             return ""
         return self(table[code]) if code in table else code
+
+    def label(self, labels: dict[Any, str], code: str | None) -> str:
+        """A code the report flow labels (core.draft), in the bot's own words for this language."""
+        if not code:
+            return ""
+        return translator(self.lang).plain(labels[code]) if code in labels else code
 
     def yes(self, flag: bool | None) -> str:
         return self.text("yes") if flag else ""
@@ -257,22 +248,20 @@ async def _included(session: AsyncSession, scope: Scope, start: datetime, end: d
 
 def _report_row(item: _Included, words: _Words) -> list[Any]:
     r, region = item.report, words.region
+    row = [r.ticket, local_time(r.created_at, region), words.category(r.category), words.agency(r.agency),
+           words.of(STATES, r.state), words.yes(r.urgent), r.kecamatan or "", r.desa or "", r.kecamatan_code or "",
+           r.desa_code or "", r.landmark or "", r.latitude, r.longitude, words.yes(r.outside_region),
+           words.label(PEOPLE_COUNT_LABELS, r.people_count), words.label(AGE_GROUP_LABELS, r.age_group),
+           r.description or "", local_time(r.seen_at, region), words.label(REPORTER_TYPE_LABELS, r.reporter_type),
+           words.yes(r.anonymous), item.holder or "", local_time(r.acknowledged_at, region),
+           local_time(r.closed_at, region), words.outcome(r.agency, r.outcome), r.persons_count, r.rating]
     if item.until_event is not None:
         # Passed on: the category, place and dates stay with the agency's statistics; the case
         # itself (text, pin, what the other agency did) is the other agency's now.
-        return [r.ticket, local_time(r.created_at, region), words.category(r.category), words.agency(r.agency),
-                words.of(STATES, ReportState.DIALIHKAN), words.yes(r.urgent), r.kecamatan or "", r.desa or "",
-                r.kecamatan_code or "", r.desa_code or "", "", None, None, words.yes(r.outside_region),
-                words.of(PEOPLE_COUNTS, r.people_count), words.of(AGE_GROUPS, r.age_group), "",
-                local_time(r.seen_at, region), words.of(REPORTER_TYPES, r.reporter_type), words.yes(r.anonymous),
-                "", None, None, "", None, None]
-    return [r.ticket, local_time(r.created_at, region), words.category(r.category), words.agency(r.agency),
-            words.of(STATES, r.state), words.yes(r.urgent), r.kecamatan or "", r.desa or "", r.kecamatan_code or "",
-            r.desa_code or "", r.landmark or "", r.latitude, r.longitude, words.yes(r.outside_region),
-            words.of(PEOPLE_COUNTS, r.people_count), words.of(AGE_GROUPS, r.age_group), r.description or "",
-            local_time(r.seen_at, region), words.of(REPORTER_TYPES, r.reporter_type), words.yes(r.anonymous),
-            item.holder or "", local_time(r.acknowledged_at, region), local_time(r.closed_at, region),
-            words.outcome(r.agency, r.outcome), r.persons_count, r.rating]
+        row[_REPORT_COLUMN["State"]] = words.of(STATES, ReportState.DIALIHKAN)
+        for column, blank in WITHHELD_AFTER_HAND_OVER.items():
+            row[_REPORT_COLUMN[column]] = blank
+    return row
 
 
 async def _history_rows(session: AsyncSession, items: list[_Included], words: _Words) -> list[list[Any]]:
