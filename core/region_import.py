@@ -26,7 +26,7 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -424,18 +424,7 @@ def prepare_pack(wilayah_csv_path: str | Path, desa_geojson: str | Path, *,
                                 f"{k.code}) or remove the kecamatan")
 
     features = _read_polygons(desa_path, "desa/kelurahan", f"{wilayah.code}.01.2001")
-    area = _Area(g for _, _, g in features)
-    polygons: dict[str, Any] = {}
-    repaired: list[str] = []
-    for number, code, geom in features:
-        where = f"{desa_path.name}: feature {number} ({code})"
-        if code not in areas:
-            raise RegionImportError(f"{where}: {_unknown_code(code, wilayah, csv_path, 'desa/kelurahan')}")
-        polygons[code], fixed = normalise(geom, area)
-        if polygons[code].is_empty:
-            raise RegionImportError(f"{where}: the polygon has no area once made valid; redraw it")
-        if fixed:
-            repaired.append(code)
+    polygons, repaired = _normalised(desa_path, features, areas, "desa/kelurahan", wilayah, csv_path)
     missing = [a for a in wilayah.areas if a.code not in polygons]
     if missing:
         listed = "; ".join(f"{a.code} {a.name} (row {rows.get(a.code, '?')})" for a in missing[:5])
@@ -500,18 +489,28 @@ def _unknown_code(code: str, wilayah: Wilayah, csv_path: Path, what: str) -> str
             "or correct the feature's code")
 
 
-def _read_kecamatan(path: Path, wilayah: Wilayah, csv_path: Path, rows: dict[str, int]) -> dict[str, Any]:
-    features = _read_polygons(path, "kecamatan", f"{wilayah.code}.01")
-    names = {k.code: k for k in wilayah.kecamatan}
+def _normalised(path: Path, features: list[tuple[int, str, Any]], known: Container[str], what: str,
+                wilayah: Wilayah, csv_path: Path) -> tuple[dict[str, Any], list[str]]:
+    """Each feature's polygon in the packs' form (see `normalise`), by code, and the codes whose
+    polygon had to be made valid; a code the CSV does not have, or a polygon with no area, stops."""
     area = _Area(g for _, _, g in features)
-    out: dict[str, Any] = {}
+    polygons: dict[str, Any] = {}
+    repaired: list[str] = []
     for number, code, geom in features:
         where = f"{path.name}: feature {number} ({code})"
-        if code not in names:
-            raise RegionImportError(f"{where}: {_unknown_code(code, wilayah, csv_path, 'kecamatan')}")
-        out[code], _ = normalise(geom, area)
-        if out[code].is_empty:
+        if code not in known:
+            raise RegionImportError(f"{where}: {_unknown_code(code, wilayah, csv_path, what)}")
+        polygons[code], fixed = normalise(geom, area)
+        if polygons[code].is_empty:
             raise RegionImportError(f"{where}: the polygon has no area once made valid; redraw it")
+        if fixed:
+            repaired.append(code)
+    return polygons, repaired
+
+
+def _read_kecamatan(path: Path, wilayah: Wilayah, csv_path: Path, rows: dict[str, int]) -> dict[str, Any]:
+    features = _read_polygons(path, "kecamatan", f"{wilayah.code}.01")
+    out, _ = _normalised(path, features, {k.code for k in wilayah.kecamatan}, "kecamatan", wilayah, csv_path)
     missing = [k for k in wilayah.kecamatan if k.code not in out]
     if missing:
         listed = "; ".join(f"{k.code} {k.name} (row {rows.get(k.code, '?')})" for k in missing[:5])
