@@ -36,6 +36,15 @@ async def _to_location(r) -> None:
     await r.tap("Beggars")
 
 
+async def _report_at_bangil(r) -> None:
+    """A whole report by a pin in Desa Pogar, Kec. Bangil, telling more."""
+    await _to_location(r)
+    await r.pin(*BANGIL_ALUN_ALUN)
+    await r.tap("📝 Tell more")
+    await r.tap("Skip")
+    await _finish(r)
+
+
 async def _finish(r, description: str = "An old man begging") -> str:
     await r.tap("2-3 people")
     await r.tap("Adults")
@@ -143,11 +152,7 @@ async def test_a_typed_name_that_fits_several_offers_them(hp):
 
 async def test_reports_from_before_the_pack_get_their_codes(hp):
     r = hp.resident()
-    await _to_location(r)
-    await r.pin(*BANGIL_ALUN_ALUN)
-    await r.tap("📝 Tell more")
-    await r.tap("Skip")
-    await _finish(r)
+    await _report_at_bangil(r)
     async with hp.app.sessionmaker() as session:  # as a report made before the pack was
         report = (await session.execute(select(Report))).scalar_one()
         report.kecamatan_code = report.desa_code = report.desa = None
@@ -165,11 +170,7 @@ async def test_an_area_officer_may_cover_single_desa(hp):
         from core.officers import find_officer
         assert (await find_officer(session, 9201)).areas == ("35.14.14.1003",)
     r = hp.resident()
-    await _to_location(r)
-    await r.pin(*BANGIL_ALUN_ALUN)
-    await r.tap("📝 Tell more")
-    await r.tap("Skip")
-    await _finish(r)
+    await _report_at_bangil(r)
     report = await hp.scalar(select(Report))
     # The officer of Desa Pogar is alerted; the one of the neighbouring desa neither alerted nor shown it.
     assert any(report.ticket in (m.text or m.caption or "") for m in pogar.user.messages)
@@ -182,11 +183,7 @@ async def test_an_area_officer_may_cover_single_desa(hp):
 async def test_the_queue_filters_by_kecamatan_then_desa(hp):
     boss = await hp.officer(9301, "Kasatpol", role="supervisor")
     r = hp.resident()
-    await _to_location(r)
-    await r.pin(*BANGIL_ALUN_ALUN)
-    await r.tap("📝 Tell more")
-    await r.tap("Skip")
-    await _finish(r)
+    await _report_at_bangil(r)
     ticket = (await hp.scalar(select(Report))).ticket
     line = [f"{ticket} · Beggars · Bangil, Pogar · baru"]
     queue = await boss.say("/antrian")
@@ -215,11 +212,7 @@ async def test_summaries_exports_and_the_map_count_by_kecamatan_and_desa(hp):
     from core.summary import Period, compute, render, window
 
     r = hp.resident()
-    await _to_location(r)
-    await r.pin(*BANGIL_ALUN_ALUN)
-    await r.tap("📝 Tell more")
-    await r.tap("Skip")
-    await _finish(r)
+    await _report_at_bangil(r)
     win = window(hp.region, Period.DAILY, hp.clock.now().astimezone(hp.region.tz).date())
     async with hp.app.sessionmaker() as session:
         text = render(await compute(session, hp.region, win), hp.region, translator("en"))
