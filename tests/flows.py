@@ -1,7 +1,10 @@
 """Drives the report flow step by step for tests, in English or Indonesian."""
 from __future__ import annotations
 
-from tests.harness import PIN_ALPHA, Resident
+from sqlalchemy import select
+
+from db.models import Report
+from tests.harness import PIN_ALPHA, Harness, Resident
 
 LABELS = {
     "en": {
@@ -60,3 +63,15 @@ async def report_until(r: Resident, stop_at: str, lang: str = "en", description:
 async def full_report(r: Resident, lang: str = "en", **kwargs):
     """A complete report, sent; returns the receipt."""
     return await report_until(r, "__end__", lang, **kwargs)
+
+
+async def alerted_report(h: Harness):
+    """Officer Budi (Kec. Alpha) and a resident's whole report there: (officer, resident, report,
+    the report's alert in Budi's chat)."""
+    officer = await h.officer(9001, "Budi", areas=["Alpha"])
+    r = h.resident()
+    await english(r)
+    await full_report(r)
+    report = await h.scalar(select(Report))
+    alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+    return officer, r, report, alert

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from db.models import AuditEvent, Outbox, Report
-from tests.flows import english, full_report, report_until
+from tests.flows import alerted_report, english, full_report, report_until
 from tests.harness import PIN_ALPHA
 
 
@@ -143,12 +143,7 @@ async def test_invite_link_registers_once_and_expires(h):
 
 
 async def _acknowledged_report(h):
-    officer = await h.officer(9001, "Budi", areas=["Alpha"])
-    r = h.resident()
-    await english(r)
-    await full_report(r)
-    report = await h.scalar(select(Report))
-    alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+    officer, r, report, alert = await alerted_report(h)
     officer.user.click(alert.buttons[0][0], message=alert)
     await h.settle()
     return officer, r, report

@@ -24,7 +24,7 @@ from backoffice.handlers.queue import QueueCb
 from bot.handlers.my_reports import MyCb, MyReportsAction
 from botapi_emulator import EmulatedUser
 from db.models import AuditEvent, InboxUpdate, Report, Reporter
-from tests.flows import english, full_report, report_until
+from tests.flows import alerted_report, english, full_report, report_until
 from tests.harness import PIN_ALPHA, PIN_BETA, Harness
 
 NOT_MODIFIED = "message is not modified"
@@ -32,12 +32,7 @@ NOT_MODIFIED = "message is not modified"
 
 async def _closed_report(h: Harness):
     """A report closed by an officer: the resident has the rating request."""
-    officer = await h.officer(9001, "Budi", areas=["Alpha"])
-    r = h.resident()
-    await english(r)
-    await full_report(r)
-    report = await h.scalar(select(Report))
-    alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+    officer, r, report, alert = await alerted_report(h)
     officer.user.click("✋ Acknowledge", message=alert)
     await h.settle()
     assert alert.edited
@@ -114,12 +109,7 @@ async def test_language_chosen_on_a_deleted_message_is_set(h, caplog):
 
 async def test_acknowledge_on_an_alert_the_bot_cannot_edit(h, caplog):
     caplog.set_level(logging.WARNING)
-    officer = await h.officer(9001, "Budi", areas=["Alpha"])
-    r = h.resident()
-    await english(r)
-    await full_report(r)
-    report = await h.scalar(select(Report))
-    alert = next(m for m in officer.user.messages if m.text and report.ticket in m.text)
+    officer, r, report, alert = await alerted_report(h)
     before = len(officer.user.messages)
     h.clock.advance(days=3)
     query = officer.user.click("✋ Acknowledge", message=alert, stale=True)
