@@ -5,7 +5,7 @@ from aiogram import Router
 from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from backoffice.handlers import alert_actions, queue, start, summary, work
+from backoffice.handlers import alert_actions, dashboard_link, queue, start, summary, work
 from backoffice.middlewares import RefusalMiddleware
 from core.i18n import N_, Translator
 
@@ -16,7 +16,8 @@ def router() -> Router:
     root.message.middleware(RefusalMiddleware())
     root.callback_query.middleware(RefusalMiddleware())
     root.include_routers(start.router(), queue.router(), summary.router(), summary.subscriptions_router(),
-                        alert_actions.router(), work.router(), start.pointer_router(), fallback_router())
+                        alert_actions.router(), work.router(), dashboard_link.router(), start.pointer_router(),
+                         fallback_router())
     return root
 
 
@@ -40,5 +41,6 @@ BOT_COMMANDS = [
     ("lapor", N_("One report and its history: /lapor TICKET")),
     ("ringkasan", N_("Summary now: /ringkasan hari|minggu|bulan (supervisors)")),
     ("langganan", N_("Choose your scheduled summaries (supervisors)")),
+    ("dasbor", N_("A login link to the web dashboard")),
     ("bantuan", N_("Help")),
 ]

@@ -2,11 +2,11 @@
 
 One database is grown step by step (by default to 10k, then 100k, then 1M reports) with realistic
 history from the bundled region config (core/regions/pasuruan.toml): categories, their agencies,
-kecamatan, life-cycle states and the audit events the app writes for each step (see
-bench/_data.py). The first step writes a fixed current load (the last 62 days at a steady rate,
-plus a few forgotten reports still open from long ago); each later step adds only older history
-(up to three years back). Yesterday, last month and the open queue therefore hold the same work
-at every size.
+kecamatan and desa, life-cycle states and the audit events the app writes for each step (see
+lapor/seed.py, the generator `lapor seed` uses, and bench/_data.py's GrowingHistory). The first
+step writes a fixed current load (the last 62 days at a steady rate, plus a few forgotten reports
+still open from long ago); each later step adds only older history (up to three years back).
+Yesterday, last month and the open queue therefore hold the same work at every size.
 
 After each step it times, with fresh sessions as the app uses them (median of --reps runs after
 two warm-up runs):
@@ -56,7 +56,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from backoffice.alerts import alert_text
 from bench._data import (
     DEFAULT_PG,
-    HistoryGenerator,
+    GrowingHistory,
     database_version,
     drop_pg_database,
     fmt_count,
@@ -88,7 +88,7 @@ AUDITOR = OfficerInfo(id=2, telegram_id=2, chat_id=2, name="Inspektur", agency=Q
 class Operations:
     """The timed operations, each one call on a fresh session."""
 
-    def __init__(self, engine: AsyncEngine, region: RegionConfig, now: datetime, gen: HistoryGenerator) -> None:
+    def __init__(self, engine: AsyncEngine, region: RegionConfig, now: datetime, gen: GrowingHistory) -> None:
         self.engine = engine
         self.sm = create_sessionmaker(engine)
         self.region = region
@@ -149,6 +149,11 @@ class Operations:
             return alert_text(view, self.region, self.tr)
 
 
+# What run_one times at each size: a class like Operations (bench/dashboard.py has another), whose
+# all() lists (name, fn) with "SELECT 1" first.
+OperationsFactory = Callable[[AsyncEngine, RegionConfig, datetime, GrowingHistory], Operations]
+
+
 async def explain(engine: AsyncEngine, fn: Callable[[], Awaitable[object]]) -> list[str]:
     """The query plan of every SELECT fn() runs (EXPLAIN QUERY PLAN / EXPLAIN ANALYZE)."""
     captured: list[tuple[str, object]] = []
@@ -187,7 +192,8 @@ async def database_size(engine: AsyncEngine, sqlite_path: Path | None) -> str:
     return f"{total / 2**20:.0f} MiB"
 
 
-async def run_one(kind: str, args, region: RegionConfig, now: datetime, sizes: list[int]) -> dict:
+async def run_one(kind: str, args, region: RegionConfig, now: datetime, sizes: list[int],
+                  operations: OperationsFactory = Operations) -> dict:
     tmp = None
     sqlite_path = None
     if kind == "sqlite":
@@ -202,7 +208,7 @@ async def run_one(kind: str, args, region: RegionConfig, now: datetime, sizes: l
     version = await database_version(engine)
     print(version, flush=True)
     recent_per_day = max(1, round(min(sizes) * 0.25 / 62))
-    gen = HistoryGenerator(region, now, recent_per_day=recent_per_day, stale_open=args.stale_open)
+    gen = GrowingHistory(region, now, recent_per_day=recent_per_day, stale_open=args.stale_open)
     results: dict[int, dict[str, float]] = {}
     facts: dict[int, str] = {}
     plans: list[str] = []
@@ -215,7 +221,7 @@ async def run_one(kind: str, args, region: RegionConfig, now: datetime, sizes: l
                            f"{stats.open_reports:,} open; {size_text}; written in {stats.seconds:.1f} s "
                            f"({stats.added / stats.seconds:,.0f} reports/s)")
             print("  " + facts[size], flush=True)
-            ops = Operations(engine, region, now, gen)
+            ops = operations(engine, region, now, gen)
             results[size] = {}
             for name, fn in ops.all():
                 med, _ = await median_time(fn, args.reps, warmup=2)
@@ -255,8 +261,9 @@ def report(run: dict, sizes: list[int]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(operations: OperationsFactory = Operations, doc: str = __doc__ or "", title: str = "Scale of data",
+         pg_database: str = "bench_scale") -> None:
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="sqlite")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="total reports at each step, ascending")
     parser.add_argument("--quick", action="store_true", help="a smoke run: sizes 2000,5000 and 5 repetitions")
@@ -264,7 +271,7 @@ def main() -> None:
     parser.add_argument("--stale-open", type=int, default=30, help="forgotten open reports in the old history")
     parser.add_argument("--explain", action="store_true", help="print the query plans at the largest size")
     parser.add_argument("--pg-url", default=DEFAULT_PG, help="a PostgreSQL server (any database on it)")
-    parser.add_argument("--pg-database", default="bench_scale", help="scratch database (dropped and created)")
+    parser.add_argument("--pg-database", default=pg_database, help="scratch database (dropped and created)")
     parser.add_argument("--revision", default="head",
                         help="migrate only to this revision, e.g. 0004 to see the history scans before 0005")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
@@ -279,9 +286,9 @@ def main() -> None:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     t0 = time.perf_counter()
-    runs = [asyncio.run(run_one(kind, args, region, now, sizes)) for kind in kinds]
+    runs = [asyncio.run(run_one(kind, args, region, now, sizes, operations)) for kind in kinds]
     print("\n" + "=" * 100)
-    print("Scale of data: Lapor PMKS,", region.region.name, "config;", f"now = {now:%Y-%m-%d %H:%M} UTC")
+    print(f"{title}: Lapor PMKS,", region.region.name, "config;", f"now = {now:%Y-%m-%d %H:%M} UTC")
     for line in machine_lines():
         print(line)
     for run in runs:

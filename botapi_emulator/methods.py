@@ -190,8 +190,11 @@ def _send(
 
 
 def _text_fields(text: FormattedText, p: Params) -> dict[str, Any]:
+    previews = p.get_json("link_preview_options", "can't parse link preview options JSON object")
+    if previews is not None and not isinstance(previews, dict):
+        raise bad_request("object expected as link preview options")
     return {"text": text.text, "entities": text.entities, "html": text.raw,
-            "parse_mode": p.get_str("parse_mode")}  # fmt: skip
+            "parse_mode": p.get_str("parse_mode"), "link_preview_options": previews}  # fmt: skip
 
 
 def _caption_fields(caption: FormattedText | None, p: Params) -> dict[str, Any]:

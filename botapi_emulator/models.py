@@ -77,6 +77,8 @@ class Message:
     caption_entities: list[dict] = field(default_factory=list)
     html: str | None = None  # text or caption exactly as the bot sent it
     parse_mode: str | None = None
+    # As sent: a bot that sends a one-time link turns previews off, so no preview fetch opens it.
+    link_preview_options: dict[str, Any] | None = None
     reply_markup: dict[str, Any] | None = None  # as sent, any keyboard kind
     photo_sizes: list[dict] = field(default_factory=list)
     document: dict[str, Any] | None = None
@@ -163,6 +165,7 @@ class Message:
             "voice": self.voice,
             "media_group_id": self.media_group_id,
             "edit_date": self.edit_date,
+            "link_preview_options": self.link_preview_options,
         }
         data.update({key: value for key, value in optional.items() if value})
         if self.text is not None:

@@ -64,6 +64,7 @@ class View(StrEnum):
     OVERDUE = "overdue"
     SUMMARY = "summary"  # summaries, their chart, workbook and CSV
     SUBSCRIPTIONS = "subscriptions"
+    AUDIT_LOG = "audit_log"  # the audit log (the dashboard's Audit page)
 
 
 class ChannelKind(StrEnum):
@@ -313,6 +314,8 @@ def may_view(actor: ActorFacts | None, view: View, channel: Channel = PRIVATE) -
         return ALLOW
     if view in (View.SUMMARY, View.SUBSCRIPTIONS):
         return Decision(False, Refusal.NOT_PERMITTED, N_("Only supervisors receive summaries."))
+    if view == View.AUDIT_LOG:
+        return Decision(False, Refusal.NOT_PERMITTED, N_("Only supervisors and auditors read the audit log."))
     return Decision(False, Refusal.NOT_PERMITTED, N_("Only supervisors see the overdue list."))
 
 
@@ -350,6 +353,12 @@ def summary_scope(actor: ActorFacts) -> Scope:
     supervisors who get them oversee the whole agency), or every report for region-wide readers.
     Agencies informed of a category see counts of those reports, never the reports (need to know:
     a report reaches an agency in full only by a hand-over)."""
+    return WHOLE_REGION if actor.role == Role.AUDITOR else Scope(actor.agency)
+
+
+def audit_scope(actor: ActorFacts) -> Scope:
+    """The audit log a reader may open (View.AUDIT_LOG): all of it for region-wide readers; for a
+    supervisor, the events of their agency's reports and what their agency's officers did."""
     return WHOLE_REGION if actor.role == Role.AUDITOR else Scope(actor.agency)
 
 

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import TextIO
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.spreadsheet import csv_row
 from db.models import AuditEvent, Officer, Report
@@ -17,7 +18,8 @@ COLUMNS = ["id", "at_utc", "ticket", "actor_type", "actor_id", "actor_name", "ac
 
 
 async def _rows(session: AsyncSession, since: datetime | None, until: datetime | None,
-                batch: int = 1000) -> AsyncIterator[tuple[AuditEvent, str | None, str | None]]:
+                batch: int = 1000, where: Sequence[ColumnElement[bool]] = (),
+                ) -> AsyncIterator[tuple[AuditEvent, str | None, str | None]]:
     # Events are appended in time order, so the period is an id range: found through the index
     # on `at`, it keeps a recent --since from reading the whole log.
     last_id, max_id = 0, None
@@ -34,7 +36,7 @@ async def _rows(session: AsyncSession, since: datetime | None, until: datetime |
         stmt = (select(AuditEvent, Report.ticket, Officer.name)
                 .outerjoin(Report, Report.id == AuditEvent.report_id)
                 .outerjoin(Officer, (AuditEvent.actor_type == "officer") & (Officer.id == AuditEvent.actor_id))
-                .where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch))
+                .where(AuditEvent.id > last_id, *where).order_by(AuditEvent.id).limit(batch))
         if since is not None:
             stmt = stmt.where(AuditEvent.at >= since)
         if until is not None:
@@ -48,7 +50,7 @@ async def _rows(session: AsyncSession, since: datetime | None, until: datetime |
 
 
 async def export_csv(session: AsyncSession, out: TextIO, *, since: datetime | None = None,
-                     until: datetime | None = None) -> int:
+                     until: datetime | None = None, where: Sequence[ColumnElement[bool]] = ()) -> int:
     """Writes the log in id order, in batches (memory stays flat); returns the rows written.
     Reporters appear by number only: their identity stays out of the export. No cell is taken
     for a formula by the spreadsheet that opens it (core.spreadsheet)."""
@@ -57,7 +59,7 @@ async def export_csv(session: AsyncSession, out: TextIO, *, since: datetime | No
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     count = 0
-    async for event, ticket, name in _rows(session, since, until):
+    async for event, ticket, name in _rows(session, since, until, where=where):
         writer.writerow(csv_row([event.id, event.at.isoformat(), ticket or "", event.actor_type, event.actor_id or "",
                          name or "", event.action, event.from_state or "", event.to_state or "", event.note or "",
                          json.dumps(event.data or {}, ensure_ascii=False, sort_keys=True)]))

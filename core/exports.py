@@ -25,6 +25,7 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.access import WHOLE_REGION, Scope
 from core.draft import AGE_GROUP_LABELS, PEOPLE_COUNT_LABELS, REPORTER_TYPE_LABELS
@@ -326,7 +327,11 @@ async def workbook(session: AsyncSession, region: RegionConfig, start: datetime,
                    scope: Scope = WHOLE_REGION, *, language: str | None = None) -> bytes:
     """The workbook of the reports created in [start, end), in `language` (default: the region's)."""
     words = _Words(region, language)
-    items = await _included(session, scope, start, end)
+    return await _workbook_of(session, await _included(session, scope, start, end), words, start)
+
+
+async def _workbook_of(session: AsyncSession, items: list[_Included], words: _Words, start: datetime) -> bytes:
+    region = words.region
     book = Workbook()
     reports = book.active
     assert reports is not None
@@ -356,6 +361,35 @@ async def workbook(session: AsyncSession, region: RegionConfig, start: datetime,
     return out.getvalue()
 
 
+# The dashboard's filtered list as a file: at most this many reports (a workbook of more is more
+# than a desk computer opens comfortably; the page says so and a narrower filter gets the rest).
+EXPORT_CAP = 100_000
+
+
+async def _included_where(session: AsyncSession, where: list[ColumnElement[bool]]) -> list[_Included]:
+    """The reports a list shows (its scope and filter already in `where`), oldest first."""
+    query = (select(Report, Officer.name).outerjoin(Officer, Officer.id == Report.owner_id)
+             .where(*where).order_by(Report.created_at, Report.id).limit(EXPORT_CAP))
+    return [_Included(r, holder) for r, holder in (await session.execute(query)).all()]
+
+
+async def filtered_workbook(session: AsyncSession, region: RegionConfig, where: list[ColumnElement[bool]], *,
+                            now: datetime, language: str | None = None) -> bytes:
+    """The dashboard's filtered list as the summaries' workbook (the same sheets and labels)."""
+    return await _workbook_of(session, await _included_where(session, where), _Words(region, language), now)
+
+
+async def filtered_csv(session: AsyncSession, region: RegionConfig, where: list[ColumnElement[bool]], *,
+                       now: datetime, language: str | None = None) -> str:
+    return _csv_of(await _included_where(session, where), _Words(region, language), now)
+
+
+def record_export(session: AsyncSession, *, officer_id: int, now: datetime, kind: str, query: str) -> None:
+    """Personal data left the system in a file: who took it, when, and which filter (audited)."""
+    session.add(AuditEvent(report_id=None, at=now, actor_type="officer", actor_id=officer_id,
+                           action="list_exported", data={"kind": kind, "filter": query[:500]}))
+
+
 def _csv_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="minutes")
@@ -366,8 +400,10 @@ async def csv_text(session: AsyncSession, region: RegionConfig, start: datetime,
                    scope: Scope = WHOLE_REGION, *, language: str | None = None) -> str:
     """The reports as CSV, with the workbook's headers and labels; times as ISO local text
     (YYYY-MM-DD HH:MM). Starts with a byte order mark: Excel then reads it as UTF-8."""
-    words = _Words(region, language)
-    items = await _included(session, scope, start, end)
+    return _csv_of(await _included(session, scope, start, end), _Words(region, language), start)
+
+
+def _csv_of(items: list[_Included], words: _Words, start: datetime) -> str:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)

@@ -17,7 +17,7 @@ from core.access import Role
 from core.region import RegionConfig
 from core.wilayah import normalise_name
 from db.dialect import rowcount
-from db.models import AuditEvent, Officer, OfficerInvite
+from db.models import AuditEvent, Officer, OfficerInvite, WebSession
 
 __all__ = ["Role", "OfficerInfo", "OfficerError"]
 
@@ -184,6 +184,10 @@ async def disable_officer(session: AsyncSession, *, now: datetime, officer_id: i
     if officer is None:
         raise OfficerError(f"no officer #{officer_id}")
     officer.active = False
+    # Their dashboard sessions end with them (each request also checks `active`; ending the rows
+    # means enabling the officer again does not revive a session opened before).
+    await session.execute(update(WebSession).where(WebSession.officer_id == officer_id, WebSession.ended_at.is_(None))
+                          .values(ended_at=now, ended_why="disabled").execution_options(synchronize_session=False))
     _audit(session, now, "officer_disabled", "system", None, {"officer_id": officer_id})
     await session.commit()
     return info(officer)

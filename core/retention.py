@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.lifecycle import CLOSED_STATES, OPEN_STATES
 from core.notices import Kind, to_chat
 from core.region import RegionConfig
+from core.web_login import forget_spent
 from db.dialect import dialect_name, rowcount
 from db.models import (
     AccessRefusal,
@@ -75,6 +76,7 @@ async def run_retention(session: AsyncSession, *, region: RegionConfig, now: dat
     drafts = await purge_stale_drafts(session, now=now)
     pledges = await erase_pledge_contacts(session, region=region, now=now)
     await session.execute(delete(AccessRefusal).where(AccessRefusal.hour < now - REFUSAL_RETENTION))
+    await forget_spent(session, now=now)  # dashboard links and sessions long over
     await session.commit()
     return RetentionResult(photos, reports, deleted, waiting, drafts, pledges, tuple(chats))
 

@@ -371,3 +371,37 @@ class SummarySend(Base):
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WebLoginLink(Base):
+    """A one-time link into the supervisors' dashboard, sent by the backoffice bot on /dasbor (or
+    printed by `lapor web login-link`): valid minutes, used once, bound to one officer. Only a
+    hash of its token is kept, so the table leaks no working link."""
+
+    __tablename__ = "web_login_links"
+    __table_args__ = (Index("ix_web_login_links_officer_created", "officer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebSession(Base):
+    """A dashboard session: its cookie carries a random key whose hash is found here. Who the
+    officer is, and whether they are still active, is read from officers on every request."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_officer", "officer_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    # Sent in each form and checked on each POST (the synchroniser-token pattern).
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_why: Mapped[str | None] = mapped_column(String(16))  # logout | disabled

@@ -45,6 +45,7 @@ from core.region import RegionConfig, load_region_config
 from core.retention import DRAFT_RETENTION, RetentionResult, run_retention
 from core.summary import Period
 from core.summary_sends import catch_up, send_summaries
+from dashboard.context import Dashboard
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
 from lapor.fsm_storage import SqlStorage
@@ -55,8 +56,8 @@ from lapor.pacing import BotPacer, PacingMiddleware
 from lapor.polling import InboxPoller
 from lapor.redis_fsm import ReplaySafeRedisStorage
 from lapor.retry import RetryMiddleware
-from lapor.settings import DEFAULT_HTTP_PORT, Settings
-from lapor.web import build_web_app, webhook_path
+from lapor.settings import DEFAULT_HTTP_PORT, Settings, dashboard_url
+from lapor.web import build_web_app, photo_source, webhook_path
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +109,11 @@ async def forget_conversations(storages: list[BaseStorage], bot_ids: list[int], 
 def build_dispatcher(
     *, who: BaseMiddleware, router: Router, storage: BaseStorage,
     sessionmaker: async_sessionmaker[AsyncSession], region: RegionConfig, clock: Clock, on_update_done=None,
-    events_isolation: BaseEventIsolation | None = None,
+    events_isolation: BaseEventIsolation | None = None, **data,
 ) -> Dispatcher:
     """A bot's dispatcher: a session per update, then `who` (the resident, or the officer) resolved
     before any filter, then the bot's routers."""
-    dp = Dispatcher(storage=storage, events_isolation=events_isolation, region=region, clock=clock)
+    dp = Dispatcher(storage=storage, events_isolation=events_isolation, region=region, clock=clock, **data)
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after=on_update_done))
     dp.message.outer_middleware(who)
     dp.callback_query.outer_middleware(who)
@@ -175,6 +176,8 @@ class App:
     citizen: BotRuntime | None = None
     backoffice: BotRuntime | None = None
     web_runner: web.AppRunner | None = None
+    # The supervisors' web pages, served with the HTTP side (None when nothing serves HTTP).
+    dashboard: Dashboard | None = None
     # Names this process among the deployment's instances (core.instances).
     instance_id: str = field(
         default_factory=lambda: f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
@@ -194,7 +197,7 @@ class App:
     def runtimes(self) -> list[BotRuntime]:
         return [r for r in (self.citizen, self.backoffice) if r is not None]
 
-    def _runtime(self, name: str, token: str, build, renderer=None, on_forbidden=None) -> BotRuntime:
+    def _runtime(self, name: str, token: str, build, renderer=None, on_forbidden=None, **data) -> BotRuntime:
         s = self.settings
         # One budget per bot: the replies `bot` sends and the outbox `sender` sends count alike.
         pacer = BotPacer(rate=s.send_rate_per_second, clock=self.send_clock, sleep=self.send_sleep)
@@ -205,7 +208,7 @@ class App:
                               lease=timedelta(seconds=s.outbox_lease_seconds))
         storage, isolation = self._conversation_storage()
         dispatcher = build(storage=storage, events_isolation=isolation, sessionmaker=self.sessionmaker,
-                           region=self.region, clock=self.clock, on_update_done=worker.wake)
+                           region=self.region, clock=self.clock, on_update_done=worker.wake, **data)
         poller = self.poller_class(
             name=name, bot=bot, dispatcher=dispatcher, sessionmaker=self.sessionmaker, clock=self.clock,
             timeout=s.polling_timeout if self.poll_timeout is None else self.poll_timeout,
@@ -245,7 +248,14 @@ class App:
                 # Alerts carry the residents' photos, which only the citizen bot can fetch.
                 renderer=lambda _bot: BackofficeRenderer(self.region, citizen_bot),
                 on_forbidden=lambda session, chat_id, now: mark_officer_unreachable(session, chat_id=chat_id, now=now),
+                # Where /dasbor's login links point (None: no dashboard is served).
+                dashboard_url=dashboard_url(s, serving=bool(self.webhook or s.http_port)),
             )
+        serving = bool(self.webhook or s.http_port)
+        if serving:
+            self.dashboard = Dashboard(self.sessionmaker, self.region, self.clock,
+                                       secure_cookies=(dashboard_url(s, serving=True) or "").startswith("https://"),
+                                       basemap_url=s.basemap_url, photos=photo_source(self.citizen.bot))
         await self._set_commands()
         self._stop.clear()
         self._tasks = []

@@ -18,6 +18,7 @@ from typing import NoReturn
 from pydantic import ValidationError
 
 from core.region import RegionConfigError, load_region_config
+from lapor import web_cli
 from lapor.settings import MissingToken, Settings, require_tokens, require_webhook
 
 
@@ -56,6 +57,12 @@ def _officer_number(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an officer's number; use the No. that "
                                          "`lapor officer list` shows, e.g. 3 (or --telegram-id ID)")
     return int(number)
+
+
+def _positive(text: str) -> int:
+    if not text.strip().isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number; use e.g. 1000")
+    return int(text)
 
 
 def _bot_username(text: str) -> str:
@@ -516,6 +523,51 @@ def cmd_summary(args: argparse.Namespace) -> int:
         return asyncio.run(_summary(args, settings))
 
 
+async def _seed(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from core.clock import SystemClock
+    from db.engine import create_engine
+    from lapor.seed import DEFAULT_SEED, SEED_ID_BASE, NotSynthetic, seed_reports
+
+    if args.days > 3650:
+        raise CliError(f"--days {args.days}: at most 3650 (ten years); e.g. --days 365")
+    region = load_region_config(settings.region_config)
+    await _require_current(settings.database_url)
+    started, shown = time.perf_counter(), [0]
+
+    def progress(done: int) -> None:
+        while done >= shown[0] + 100_000:
+            shown[0] += 100_000
+            print(f"  {shown[0]:,} reports written ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+
+    engine = create_engine(settings.database_url)
+    try:
+        stats = await seed_reports(engine, region, reports=args.reports, days=args.days,
+                                   seed=DEFAULT_SEED if args.seed is None else args.seed, now=SystemClock().now(),
+                                   progress=progress)
+    except NotSynthetic as exc:
+        raise CliError(f"{_public_url(settings.database_url)}: {exc}; `lapor seed` never writes into a database "
+                       "with real data: point DATABASE_URL at a new one (e.g. sqlite+aiosqlite:///./data/seed.sqlite3) "
+                       "and run `lapor db upgrade`") from None
+    finally:
+        await engine.dispose()
+    if stats.officers_created:
+        print(f"{stats.officers_created} synthetic officers added (Telegram ids from {SEED_ID_BASE:,}: nobody's)",
+              file=sys.stderr)
+    assert stats.first is not None and stats.last is not None
+    print(f"{stats.reports:,} synthetic reports, created {stats.first.astimezone(region.tz):%Y-%m-%d} to "
+          f"{stats.last.astimezone(region.tz):%Y-%m-%d}, written in {stats.seconds:.1f} s "
+          f"({stats.open_reports:,} open now, {stats.overdue_reports:,} of them overdue)")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    settings = _settings()
+    with _database_errors(settings):
+        return asyncio.run(_seed(args, settings))
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="lapor", description="Lapor PMKS: Telegram reporting channel for PMKS")
     sub = p.add_subparsers(dest="command", required=True)
@@ -597,6 +649,20 @@ def parser() -> argparse.ArgumentParser:
     rsub = retention.add_subparsers(dest="retention_command", required=True)
     rsub.add_parser("run", help="purge old media, anonymise old reports, carry out deletion requests")
     retention.set_defaults(func=cmd_retention)
+    seed = sub.add_parser(
+        "seed", help="fill a new database with synthetic reports, for trying and benchmarking (never production)",
+        description="Writes N synthetic reports created over the last D days, as the app would have written them: "
+                    "their residents (Telegram ids from 2**53, which no person has), officers for agencies that "
+                    "have none, the audit events, escalations and donation pledges; places and targets from the "
+                    "region config. Nothing is sent to anyone. It refuses a database that holds anything of a "
+                    "real person (a resident, a report, a registered officer), and there is no override: give it "
+                    "a new database (DATABASE_URL, after `lapor db upgrade`). Run again to add more.")
+    seed.add_argument("--reports", type=_positive, required=True, metavar="N", help="how many reports, e.g. 100000")
+    seed.add_argument("--days", type=_positive, default=90, metavar="D",
+                      help="spread over the last D days (default 90)")
+    seed.add_argument("--seed", type=int, default=None, metavar="S",
+                      help="random seed (default: a fixed one; the same seed, database and moment make the same rows)")
+    seed.set_defaults(func=cmd_seed)
     check = sub.add_parser("check-config", help="validate a region config file")
     check.add_argument("path", nargs="?", default=None)
     check.set_defaults(func=cmd_check_config)
@@ -613,6 +679,7 @@ def parser() -> argparse.ArgumentParser:
     rimport.add_argument("--out", required=True, help="folder for <code>.toml and packs/<code>-<name>/")
     rimport.add_argument("--force", action="store_true", help="replace an existing config and pack")
     region.set_defaults(func=cmd_region)
+    web_cli.add_parser(sub, _telegram_id, _settings, _database_errors)
     return p
 
 

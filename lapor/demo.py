@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -531,8 +532,14 @@ async def _ensure_officers(app: App, region: RegionConfig, agency: str, people: 
                 await session.commit()
 
 
-async def _start(region: RegionConfig, database_url: str, *,
-                 stack: contextlib.AsyncExitStack) -> tuple[BotAPIEmulator, App]:
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _start(region: RegionConfig, database_url: str, *, stack: contextlib.AsyncExitStack,
+                 http_port: int | None = None) -> tuple[BotAPIEmulator, App]:
     # A script (or a session piped in) taps without pausing; in virtual time each action counts as
     # a person's two-second pause, so Telegram's per-chat limits are judged as they would be for a
     # real resident, and nobody waits a second for the bot's next message.
@@ -541,9 +548,11 @@ async def _start(region: RegionConfig, database_url: str, *,
     stack.push_async_callback(emu.stop)
     emu.add_bot(DEMO_TOKEN, "lapor_pmks_demo_bot", "Lapor PMKS (demo)")
     emu.add_bot(DEMO_BACKOFFICE_TOKEN, "lapor_pmks_petugas_demo_bot", "Petugas Lapor PMKS (demo)")
-    # Self-contained: no Redis, HTTP port or webhook of a deployment's environment.
+    # Self-contained: no Redis, HTTP port or webhook of a deployment's environment. The dashboard,
+    # when asked for, on a free port of this machine only.
     settings = Settings(citizen_bot_token=DEMO_TOKEN, backoffice_bot_token=DEMO_BACKOFFICE_TOKEN,
-                        database_url=database_url, telegram_api_url=emu.base_url, redis_url=None, http_port=None,
+                        database_url=database_url, telegram_api_url=emu.base_url, redis_url=None,
+                        http_host="127.0.0.1", http_port=http_port, web_url=None, basemap_url=None,
                         webhook_url=None, webhook_secret=None, _env_file=None)
     # The waits for Telegram's limits pass on the emulator's clock, as the taps do. No scheduled
     # jobs: escalations come hours later and summaries at 07:00 (/ringkasan sends one now), and a
@@ -653,10 +662,13 @@ async def _session(region: RegionConfig, *, script: bool, database_url: str, own
                    stack: contextlib.AsyncExitStack) -> int:
     if not own_database:
         await _check_database(database_url)
-    emu, app = await _start(region, database_url, stack=stack)
+    # The interactive demo serves the supervisors' dashboard too, and says how to open it.
+    emu, app = await _start(region, database_url, stack=stack, http_port=None if script else _free_port())
     agency = _demo_agency(region)
     people = personas(region.agency(agency).short.get("en"))
     await _ensure_officers(app, region, agency, people)
+    if not script:
+        await _print_dashboard_link(app)
     users = {p.key: emu.add_user(p.telegram_id, first_name=p.first_name, language_code="id",
                                  bot_token=DEMO_BACKOFFICE_TOKEN if p.role else DEMO_TOKEN) for p in people}
     for person in people:
@@ -666,6 +678,21 @@ async def _session(region: RegionConfig, *, script: bool, database_url: str, own
     if script:
         return await _play_script(terminal)
     return await _converse(terminal, region)
+
+
+async def _print_dashboard_link(app: App) -> None:
+    from core.officers import find_officer
+    from core.web_login import issue_login_link
+    from lapor.settings import dashboard_url
+
+    async with app.sessionmaker() as session:
+        officer = await find_officer(session, DEMO_SUPERVISOR)
+        if officer is None:
+            return
+        link = await issue_login_link(session, officer_id=officer.id, now=app.clock.now(), by="demo")
+    print(f"The supervisors' dashboard, as {officer.name}, in a browser on this machine (one use, 10 minutes; "
+          f"as :supervisor, /dasbor gives a new link):\n  {dashboard_url(app.settings, serving=True)}"
+          f"/dasbor/masuk/{link.token}")
 
 
 async def run_demo(*, region: RegionConfig, script: bool, database_url: str | None, keep: bool = False) -> int:

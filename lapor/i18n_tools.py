@@ -33,7 +33,7 @@ from babel.messages.extract import extract_python as _babel_extract_python
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "bot", "backoffice", "lapor")
+PACKAGES = ("core", "bot", "backoffice", "dashboard", "lapor")
 LOCALES_DIR = ROOT / "core" / "locales"
 POT_PATH = LOCALES_DIR / "messages.pot"
 DOMAIN = "messages"
@@ -47,6 +47,7 @@ KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "plain": None,
     "N_": None,
     "n": (1, 2),
+    "_": None,  # the dashboard's templates: {{ _("...") }}
 }
 
 # Babel's locale data gives Indonesian two plural forms; gettext (and the bot) use one.
@@ -113,7 +114,8 @@ def extract_python(fileobj, keywords, comment_tags, options):
             yield lineno, funcname, messages, comments
 
 
-METHOD_MAP = [("**.py", extract_python)]
+# The dashboard's Jinja2 templates are read by Jinja2's own Babel extractor.
+METHOD_MAP = [("**.py", extract_python), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 
 
 def extract(root: Path | None = None) -> Catalog:

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     # The HTTP server (webhooks, /healthz, /metrics). In polling mode it starts only if HTTP_PORT is set.
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, ge=1, le=65535)
+    # The dashboard's public address, where login links point, e.g. https://lapor.example.go.id
+    # (a reverse proxy in front of HTTP_PORT). Unset: http://HTTP_HOST:HTTP_PORT. With https the
+    # session cookie is sent over https only.
+    web_url: str | None = Field(default=None, description="public base URL of the dashboard")
+    # A tile server behind the dashboard's map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png.
+    # Unset: the map draws the region's own boundaries and needs no internet.
+    basemap_url: str | None = None
     # Several instances: how long an instance holds an update it accepted, or outbox rows it
     # claimed, before another instance may take them over (it died).
     inbox_lease_seconds: float = Field(default=120.0, gt=0)
@@ -47,11 +54,22 @@ class Settings(BaseSettings):
 
 
     @field_validator("citizen_bot_token", "backoffice_bot_token", "redis_url", "webhook_url", "webhook_secret",
-                     "region_config", "telegram_api_url", "http_port", mode="before")
+                     "region_config", "telegram_api_url", "http_port", "web_url", "basemap_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, v):
         # `WEBHOOK_SECRET=` left empty in an env file means "not set", not "an empty secret".
         return None if isinstance(v, str) and not v.strip() else v
+
+
+def dashboard_url(settings: Settings, *, serving: bool) -> str | None:
+    """Where the dashboard is reached from a browser: WEB_URL, or this machine's HTTP address
+    when it serves HTTP; None when nothing serves it."""
+    if settings.web_url:
+        return settings.web_url.rstrip("/")
+    if not serving:
+        return None
+    host = settings.http_host if settings.http_host not in ("0.0.0.0", "::") else "127.0.0.1"
+    return f"http://{host}:{settings.http_port or DEFAULT_HTTP_PORT}"
 
 
 class MissingToken(Exception):

@@ -1,4 +1,5 @@
-"""The HTTP side: Telegram's webhooks for both bots, /healthz and /metrics, in one aiohttp app.
+"""The HTTP side: Telegram's webhooks for both bots, /healthz and /metrics, and the supervisors'
+dashboard (/dasbor), in one aiohttp app.
 
 aiogram's SimpleRequestHandler feeds the dispatcher straight from the request; here an update is
 first written to the inbox (the same one polling uses) and only then answered 200, so an update
@@ -12,10 +13,16 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
+import aiohttp
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
+from sqlalchemy import text
 
+from dashboard.app import build_dashboard
+from dashboard.context import PREFIX, Dashboard, PhotoSource
 from lapor.metrics import CONTENT_TYPE, Metrics, health
 
 if TYPE_CHECKING:
@@ -66,4 +73,50 @@ def build_web_app(app: App, *, webhooks: bool) -> web.Application:
         web_app.router.add_post(WEBHOOK_PATH, webhook)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics_page)
+    if app.dashboard is not None:
+        mount_dashboard(web_app, app.dashboard)
+    return web_app
+
+
+def mount_dashboard(web_app: web.Application, dashboard: Dashboard) -> None:
+    async def to_dashboard(request: web.Request) -> web.Response:
+        raise web.HTTPFound(f"{PREFIX}/")
+
+    web_app.add_subapp(PREFIX, build_dashboard(dashboard))
+    web_app.router.add_get("/", to_dashboard)
+    web_app.router.add_get(PREFIX, to_dashboard)
+
+
+def photo_source(bot: Bot) -> PhotoSource:
+    """A report's photo fetched from Telegram by the citizen bot (whose file ids they are), on each
+    view: nothing is kept here that retention would have to find."""
+
+    async def fetch(file_id: str) -> bytes | None:
+        try:
+            file = await bot.get_file(file_id)
+            if not file.file_path:
+                return None
+            data = await bot.download_file(file.file_path)
+        except (TelegramAPIError, aiohttp.ClientError, TimeoutError) as exc:
+            log.info("photo %s not fetched: %s", file_id[:12], exc)
+            return None
+        return data.read() if data is not None else None
+
+    return fetch
+
+
+def build_dashboard_only(dashboard: Dashboard) -> web.Application:
+    """`lapor web`: the dashboard alone, for a process of its own (no bots, no webhooks)."""
+
+    async def healthz(request: web.Request) -> web.Response:
+        try:
+            async with dashboard.sessionmaker() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure of the database is "not healthy"
+            return web.json_response({"status": "fail", "database": str(exc)[:200]}, status=503)
+        return web.json_response({"status": "ok", "database": "ok"})
+
+    web_app = web.Application()
+    web_app.router.add_get("/healthz", healthz)
+    mount_dashboard(web_app, dashboard)
     return web_app

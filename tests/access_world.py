@@ -118,10 +118,11 @@ class World:
         h.emu.push_update(actor.user.bot, "message", message.to_api())
 
 
-async def make_world(tmp_path, *, new: int = 0, held: int = 0, closed: int = 0) -> World:
+async def make_world(tmp_path, *, new: int = 0, held: int = 0, closed: int = 0, serve_http: bool = False) -> World:
     """The actors, and reports prepared in each state. The reports come before the officers are
     registered, so nobody is alerted of them: a report reaches a chat only by what a test does."""
     h = await make_harness(tmp_path)
+    h.serve_http = serve_http  # the dashboard, on the app's HTTP port
     await h.start()
     world = World(h)
     wanted = [("new", new), ("held", held), ("closed", closed)]

@@ -126,14 +126,17 @@ class Harness:
     # Webhook mode: the emulator posts updates to the app's own HTTP server on this port.
     webhook: bool = False
     http_port: int | None = None
+    # Serve HTTP (the dashboard, /healthz) while polling, as HTTP_PORT does.
+    serve_http: bool = False
 
     @property
     def settings(self) -> Settings:
-        web = {}
-        if self.webhook:
+        web: dict = {}
+        if self.webhook or self.serve_http:
             self.http_port = self.http_port or free_port()
-            web = {"webhook_url": f"http://127.0.0.1:{self.http_port}", "webhook_secret": WEBHOOK_SECRET,
-                   "http_port": self.http_port}
+            web["http_port"] = self.http_port
+        if self.webhook:
+            web |= {"webhook_url": f"http://127.0.0.1:{self.http_port}", "webhook_secret": WEBHOOK_SECRET}
         return Settings(citizen_bot_token=CITIZEN_TOKEN, database_url=self.database_url,
                         backoffice_bot_token=BACKOFFICE_TOKEN if self.with_backoffice else None,
                         redis_url=self.redis_url, redis_prefix=self.redis_prefix,

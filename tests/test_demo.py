@@ -3,6 +3,7 @@ are b1/k1, edits, toasts and alerts are shown as such, no input ends in a traceb
 the demo beside a database with real officers, and the temp folder it leaves behind (none)."""
 from __future__ import annotations
 
+import http.cookiejar
 import os
 import re
 import signal
@@ -11,8 +12,10 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 
@@ -121,6 +124,12 @@ def test_a_session_typed_into_the_demo(tmp_path):
     demo = Demo(tmp=tmp_path)
     assert [p.name for p in tmp_path.glob("lapor-demo-*")], "the demo's database is in a lapor-demo-* folder"
     assert "[k1 " in demo.start and ":supervisor" in demo.start and ":auditor" in demo.start
+    # The dashboard is served beside the chat, and the link printed logs the supervisor in.
+    link = re.search(r"http://127\.0\.0\.1:\d+/dasbor/masuk/[\w-]+", demo.start).group(0)
+    token = re.search(r'name="token" value="([^"]+)"', urllib.request.urlopen(link).read().decode()).group(1)
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    today = browser.open(link.split("/masuk/")[0] + "/masuk", data=urlencode({"token": token}).encode())
+    assert today.url.endswith("/dasbor/") and "Kepala Demo" in today.read().decode()
 
     # Donation: the amount and the phone number are typed, and reach the bot as text.
     demo.type(button(demo.type("/sumbangan"), "Uang"))

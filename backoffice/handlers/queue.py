@@ -8,11 +8,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.alerts import alert_text
-from backoffice.history import history_lines
 from backoffice.keyboards import OfficerAction, OfficerCb, alert_keyboard
 from backoffice.middlewares import shown
 from core.access import Channel, View, list_scope, may_view
 from core.clock import Clock
+from core.history import history_lines
 from core.i18n import N_, Translator
 from core.ids import PageNo
 from core.lifecycle import OPEN_STATES

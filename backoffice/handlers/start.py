@@ -29,6 +29,7 @@ COMMANDS = [
     (View.QUEUE, "/lapor TICKET", N_("one report and its whole history")),
     (View.SUMMARY, "/ringkasan hari|minggu|bulan", N_("a summary now, with its chart and files")),
     (View.SUBSCRIPTIONS, "/langganan", N_("choose your scheduled summaries")),
+    (View.HELP, "/dasbor", N_("a login link to the web dashboard")),
 ]
 
 

@@ -4,6 +4,8 @@ as a person says it."""
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
+from datetime import datetime
 
 from core.i18n import N_, Translator
 from core.region import RegionConfig
@@ -33,10 +35,20 @@ ACTORS = {"reporter": N_("Reporter"), "system": N_("System")}
 OFFICER = N_("Officer of {agency}")
 
 
-def history_lines(tr: Translator, region: RegionConfig, events: list[AuditEvent],
-                  agencies: dict[int, str]) -> list[str]:
-    """One line per event: "• 3 Desember pukul 21.14 · Petugas Satpol PP: menerima laporan: <note>"."""
-    lines = []
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One event as a person reads it; plain text (each page or message escapes it its own way)."""
+
+    at: datetime
+    when: str
+    who: str
+    what: str
+    note: str | None
+
+
+def history_entries(tr: Translator, region: RegionConfig, events: list[AuditEvent],
+                    agencies: dict[int, str]) -> list[HistoryEntry]:
+    entries = []
     for e in events:
         if e.actor_type == "officer":
             code = agencies.get(e.actor_id or 0)
@@ -45,6 +57,13 @@ def history_lines(tr: Translator, region: RegionConfig, events: list[AuditEvent]
         else:
             who = tr.plain(ACTORS.get(e.actor_type, N_("System")))
         what = tr.plain(ACTIONS[e.action]) if e.action in ACTIONS else e.action
-        note = f": <i>{html.escape(e.note[:300], quote=False)}</i>" if e.note else ""
-        lines.append(f"• {moment(tr, e.at, region.tz)} · {html.escape(who)} {html.escape(what)}{note}")
-    return lines
+        entries.append(HistoryEntry(e.at, moment(tr, e.at, region.tz), who, what, e.note[:300] if e.note else None))
+    return entries
+
+
+def history_lines(tr: Translator, region: RegionConfig, events: list[AuditEvent],
+                  agencies: dict[int, str]) -> list[str]:
+    """One line per event: "• 3 Desember pukul 21.14 · Petugas Satpol PP: menerima laporan: <note>"."""
+    return [f"• {e.when} · {html.escape(e.who)} {html.escape(e.what)}"
+            + (f": <i>{html.escape(e.note, quote=False)}</i>" if e.note else "")
+            for e in history_entries(tr, region, events, agencies)]

@@ -1,0 +1,272 @@
+"""The dashboard's list of reports: filters, sorting and pages that stay fast at a million rows.
+
+The filters arrive as plain text (a page's query string); `parse_filter` checks them against the
+region's own codes and says, politely, which one it could not use, keeping every other. What the
+list holds is the policy's scope (core.access.list_scope), the same as the officers' queue.
+
+Pages are keyset pages (after the last row shown, never OFFSET): the hundredth page costs what
+the first does. The total is counted up to COUNT_CAP rows and said as "10,000+" beyond.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from core.access import list_scope
+from core.i18n import N_
+from core.officers import OfficerInfo
+from core.queue import scope_clauses
+from core.region import RegionConfig
+from core.targets import is_overdue, overdue_clause
+from db.models import Officer, Report
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+TEXT_MAX = 100
+
+
+class Sort:
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    DUE = "due"  # the earliest response target first: the most overdue on top
+
+
+SORTS = (Sort.NEWEST, Sort.OLDEST, Sort.DUE)
+SORT_LABELS = {Sort.NEWEST: N_("Newest first"), Sort.OLDEST: N_("Oldest first"),
+               Sort.DUE: N_("Most overdue first")}
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    states: tuple[str, ...] = ()
+    category: str | None = None
+    agency: str | None = None
+    kecamatan_code: str | None = None  # a pack's code, or the kecamatan's name where there is no pack
+    desa_code: str | None = None
+    date_from: date | None = None  # local dates, both included
+    date_to: date | None = None
+    overdue: bool = False
+    text: str | None = None
+    sort: str = Sort.NEWEST
+
+    def query(self, **changes: Any) -> str:
+        """The filter as a query string (for links: the next page, a sort, an export)."""
+        f = replace(self, **{k: v for k, v in changes.items() if k != "after"})
+        params: list[tuple[str, str]] = [("state", s) for s in f.states]
+        for key in ("category", "agency", "desa_code", "text"):
+            if getattr(f, key):
+                params.append((key.replace("_code", ""), getattr(f, key)))
+        if f.kecamatan_code:
+            params.append(("kecamatan", f.kecamatan_code))
+        if f.date_from:
+            params.append(("from", f.date_from.isoformat()))
+        if f.date_to:
+            params.append(("to", f.date_to.isoformat()))
+        if f.overdue:
+            params.append(("overdue", "1"))
+        if f.sort != Sort.NEWEST:
+            params.append(("sort", f.sort))
+        if changes.get("after"):
+            params.append(("after", changes["after"]))
+        return urlencode(params)
+
+
+@dataclass(frozen=True)
+class FilterProblem:
+    msgid: str
+    args: dict[str, str] = field(default_factory=dict)
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def parse_filter(region: RegionConfig, params: Mapping[str, Any]) -> tuple[ReportFilter, list[FilterProblem]]:
+    """The filter a query string asks for, and what in it could not be used (each said once)."""
+    problems: list[FilterProblem] = []
+
+    def get(key: str) -> str:
+        value = params.get(key)
+        return value.strip() if isinstance(value, str) else ""
+
+    getall = getattr(params, "getall", None)
+    raw_states = getall("state", []) if getall else ([params["state"]] if params.get("state") else [])
+    states = tuple(dict.fromkeys(s for s in raw_states if s in STATE_CODES))
+    if len(states) != len([s for s in raw_states if s]):
+        problems.append(FilterProblem(N_("A state in the address is not known; it was left out.")))
+    category = get("category") or None
+    if category and category not in {c.code for c in region.categories}:
+        problems.append(FilterProblem(N_("There is no category {value}; it was left out."), {"value": category[:40]}))
+        category = None
+    agency = get("agency") or None
+    if agency and agency not in {a.code for a in region.agencies}:
+        problems.append(FilterProblem(N_("There is no agency {value}; it was left out."), {"value": agency[:40]}))
+        agency = None
+    kecamatan = get("kecamatan") or None
+    kecamatan_obj = None
+    if kecamatan:
+        kecamatan_obj = region.kecamatan_by_code(kecamatan) or region.kecamatan_by_name(kecamatan)
+        if kecamatan_obj is None:
+            problems.append(FilterProblem(N_("There is no kecamatan {value}; it was left out."),
+                                          {"value": kecamatan[:40]}))
+            kecamatan = None
+        else:
+            kecamatan = kecamatan_obj.code or kecamatan_obj.name
+    desa = get("desa") or None
+    if desa:
+        found = region.desa_by_code(desa)
+        if found is None or (kecamatan_obj is not None and found[0].name != kecamatan_obj.name):
+            problems.append(FilterProblem(N_("There is no desa {value} here; it was left out."), {"value": desa[:40]}))
+            desa = None
+    date_from, date_to = (_date(get("from")) if get("from") else None), (_date(get("to")) if get("to") else None)
+    for key, value in (("from", date_from), ("to", date_to)):
+        if get(key) and value is None:
+            problems.append(FilterProblem(N_("{value} is not a date; use the calendar or YYYY-MM-DD."),
+                                          {"value": get(key)[:20]}))
+    if date_from and date_to and date_from > date_to:
+        problems.append(FilterProblem(N_("The dates were the wrong way round; they have been swapped.")))
+        date_from, date_to = date_to, date_from
+    text = " ".join(get("text").split())[:TEXT_MAX] or None
+    sort = get("sort") or Sort.NEWEST
+    if sort not in SORTS:
+        sort = Sort.NEWEST
+    return ReportFilter(states, category, agency, kecamatan, desa, date_from, date_to,
+                        get("overdue") in ("1", "on", "true"), text, sort), problems
+
+
+STATE_CODES = ("baru", "diterima", "ditangani", "dialihkan", "selesai", "ditolak", "duplikat", "ditarik")
+
+
+def _local_start(region: RegionConfig, day: date) -> datetime:
+    return datetime.combine(day, time(0), region.tz).astimezone(UTC)
+
+
+def filter_clauses(region: RegionConfig, f: ReportFilter, now: datetime) -> list[ColumnElement[bool]]:
+    """The filter as WHERE clauses (the scope's come separately)."""
+    where: list[ColumnElement[bool]] = []
+    if f.states:
+        where.append(Report.state.in_(list(f.states)))
+    if f.category:
+        where.append(Report.category == f.category)
+    if f.agency:
+        where.append(Report.agency == f.agency)
+    if f.kecamatan_code:
+        kecamatan = region.kecamatan_by_code(f.kecamatan_code) or region.kecamatan_by_name(f.kecamatan_code)
+        if kecamatan is not None and kecamatan.code:
+            # By code where the region has a pack (names change between decrees), and by name for
+            # reports made before the codes were filled.
+            where.append(or_(Report.kecamatan_code == kecamatan.code,
+                             and_(Report.kecamatan_code.is_(None), Report.kecamatan == kecamatan.name)))
+        elif kecamatan is not None:
+            where.append(Report.kecamatan == kecamatan.name)
+    if f.desa_code:
+        where.append(Report.desa_code == f.desa_code)
+    if f.date_from:
+        where.append(Report.created_at >= _local_start(region, f.date_from))
+    if f.date_to:
+        where.append(Report.created_at < _local_start(region, f.date_to + timedelta(days=1)))
+    if f.overdue:
+        where.append(overdue_clause(now))
+    if f.text:
+        # LIKE's wildcards in what someone typed are dropped, never used as patterns.
+        words = f.text.replace("\\", "").replace("%", "").replace("_", " ")
+        like = f"%{words}%"
+        where.append(or_(Report.ticket == f.text.upper(), Report.landmark.ilike(like),
+                         Report.description.ilike(like), Report.desa.ilike(like)))
+    return where
+
+
+@dataclass(frozen=True)
+class ListRow:
+    id: int
+    ticket: str
+    created_at: datetime
+    category: str
+    agency: str
+    state: str
+    kecamatan: str | None
+    desa: str | None
+    urgent: bool
+    holder: str | None
+    overdue: bool
+    response_due_at: datetime
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    rows: list[ListRow]
+    total: int  # at most COUNT_CAP + 1: "more than COUNT_CAP"
+    next_after: str | None  # the cursor of the next page, if there is one
+    filter: ReportFilter
+
+    @property
+    def total_capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+
+def _sort_column(sort: str):
+    return Report.response_due_at if sort == Sort.DUE else Report.created_at
+
+
+def _encode(value: datetime, report_id: int) -> str:
+    raw = json.dumps([value.astimezone(UTC).isoformat(), report_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> tuple[datetime, int] | None:
+    if not cursor or len(cursor) > 200:
+        return None
+    try:
+        at, report_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        value = datetime.fromisoformat(at)
+        if value.tzinfo is None or not isinstance(report_id, int):
+            return None
+        return value, report_id
+    except (ValueError, TypeError):
+        return None
+
+
+async def scoped_clauses(session: AsyncSession, region: RegionConfig, actor: OfficerInfo, f: ReportFilter,
+                         now: datetime) -> list[ColumnElement[bool]]:
+    """The actor's scope (the policy's) and the filter, as one WHERE: the list, its exports and
+    the map all read the same reports."""
+    return [*await scope_clauses(session, list_scope(actor)), *filter_clauses(region, f, now)]
+
+
+async def list_reports(session: AsyncSession, region: RegionConfig, *, actor: OfficerInfo, f: ReportFilter,
+                       now: datetime, after: str | None = None, page_size: int = PAGE_SIZE) -> ReportPage:
+    where = await scoped_clauses(session, region, actor, f, now)
+    total = (await session.execute(
+        select(func.count()).select_from(select(Report.id).where(*where).limit(COUNT_CAP + 1).subquery())
+    )).scalar_one()
+    column = _sort_column(f.sort)
+    descending = f.sort == Sort.NEWEST
+    order = (column.desc(), Report.id.desc()) if descending else (column.asc(), Report.id.asc())
+    stmt = (select(Report, Officer.name).outerjoin(Officer, Officer.id == Report.owner_id)
+            .where(*where).order_by(*order).limit(page_size + 1))
+    cursor = _decode(after)
+    if cursor is not None:
+        value, last_id = cursor
+        stmt = stmt.where(or_(column < value, and_(column == value, Report.id < last_id)) if descending else
+                          or_(column > value, and_(column == value, Report.id > last_id)))
+    fetched = (await session.execute(stmt)).all()
+    rows = [ListRow(r.id, r.ticket, r.created_at, r.category, r.agency, r.state, r.kecamatan, r.desa, r.urgent,
+                    holder, is_overdue(r.state, r.response_due_at, r.close_due_at, now), r.response_due_at)
+            for r, holder in fetched[:page_size]]
+    next_after = None
+    if len(fetched) > page_size:
+        last = fetched[page_size - 1][0]
+        next_after = _encode(last.response_due_at if f.sort == Sort.DUE else last.created_at, last.id)
+    return ReportPage(rows, total, next_after, f)
