@@ -84,14 +84,12 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 @dataclass
-class AgencyFigures:
-    received: int = 0
-    acknowledged: int = 0
-    closed: int = 0
-    still_open: int = 0
-    by_category: Counter = field(default_factory=Counter)
-    ack_minutes: list[float] = field(default_factory=list)
-    close_minutes: list[float] = field(default_factory=list)
+class Times:
+    """Minutes to acknowledge and to close of a set of reports, and their median and 90th percentile
+    (the summaries' and the dashboard's figures alike)."""
+
+    ack_minutes: list[float] = field(default_factory=list, repr=False)
+    close_minutes: list[float] = field(default_factory=list, repr=False)
 
     @property
     def ack_median(self) -> float | None:
@@ -108,6 +106,15 @@ class AgencyFigures:
     @property
     def close_p90(self) -> float | None:
         return _percentile(self.close_minutes, 90)
+
+
+@dataclass
+class AgencyFigures(Times):
+    received: int = 0
+    acknowledged: int = 0
+    closed: int = 0
+    still_open: int = 0
+    by_category: Counter = field(default_factory=Counter)
 
 
 @dataclass

@@ -19,12 +19,8 @@ from pydantic import ValidationError
 
 from core.region import RegionConfigError, load_region_config
 from lapor import web_cli
+from lapor.cli_error import CliError
 from lapor.settings import MissingToken, Settings, require_tokens, require_webhook
-
-
-class CliError(Exception):
-    """A problem the operator can fix: `main` prints it as one line, `lapor: ...`, and exits 2.
-    The message names what is wrong and the form expected."""
 
 
 class _Parser(argparse.ArgumentParser):

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 
+from lapor.cli_error import CliError
 from lapor.settings import DEFAULT_HTTP_PORT, Settings, dashboard_url
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ async def _login_link(settings: Settings, telegram_id: int) -> int:
     from core.web_login import LoginRefused, issue_login_link
     from db import migrate
     from db.engine import create_engine, create_sessionmaker
-    from lapor.cli import CliError
 
     await migrate.upgrade(settings.database_url)
     engine = create_engine(settings.database_url)

@@ -67,18 +67,22 @@ class World:
         report_id = self.pools[state].pop(0)
         return await self.h.scalar(select(Report).where(Report.id == report_id))
 
-    async def _file(self, n: int) -> int:
+    async def file(self, n: int, *, category: str = "pengemis", pin: tuple[float, float] = PIN_ALPHA,
+                   kecamatan: str = "Alpha", description: str | None = None) -> int:
+        """A report made through the services, straight into the database (the report flow is
+        tested elsewhere), by an unreachable resident of its own; its description is planted."""
         h = self.h
         async with h.app.sessionmaker() as session:
             reporter = Reporter(telegram_id=700_000 + n, chat_id=700_000 + n, language="en",
                                 created_at=h.clock.now(), unreachable=True)
             session.add(reporter)
             await session.commit()
-            draft = ReportDraft(category="pengemis", latitude=PIN_ALPHA[0], longitude=PIN_ALPHA[1],
-                                kecamatan="Alpha", people_count=PeopleCount.FEW, age_group=AgeGroup.CHILD,
-                                description=PLANTED.format(n=n), description_done=True, seen_when=SeenWhen.NOW,
-                                seen_at=h.clock.now() - timedelta(minutes=5), photos_done=True, urgent=False,
-                                reporter_type=ReporterType.PERORANGAN, anonymous=True)
+            draft = ReportDraft(category=category, latitude=pin[0], longitude=pin[1],
+                                kecamatan=kecamatan, people_count=PeopleCount.FEW, age_group=AgeGroup.CHILD,
+                                description=description or PLANTED.format(n=n), description_done=True,
+                                seen_when=SeenWhen.NOW, seen_at=h.clock.now() - timedelta(minutes=5),
+                                photos_done=True, urgent=False, reporter_type=ReporterType.PERORANGAN,
+                                anonymous=True)
             return (await submit_report(session, clock=h.clock, region=h.region, reporter_id=reporter.id,
                                         draft=draft)).report_id
 
@@ -129,7 +133,7 @@ async def make_world(tmp_path, *, new: int = 0, held: int = 0, closed: int = 0, 
     numbers = iter(range(1, 10_000))
     for state, count in wanted:
         # Straight into the database: a resident's flood limits are not what is tested here.
-        world.pools[state] = [await world._file(next(numbers)) for _ in range(count)]
+        world.pools[state] = [await world.file(next(numbers)) for _ in range(count)]
     people = [("holder", 9001, "Budi", "satpolpp", "officer", ["Alpha"]),
               ("same", 9002, "Sri", "satpolpp", "officer", ["Alpha"]),
               ("area", 9003, "Joko", "satpolpp", "officer", ["Beta"]),

@@ -59,6 +59,28 @@ class Browser:
         await self.session.close()
 
 
+def base(world) -> str:
+    """The dashboard's address in a test world (tests/access_world.make_world(serve_http=True))."""
+    return f"http://127.0.0.1:{world.h.http_port}"
+
+
+async def logged_in(world, kind: str) -> Browser:
+    """A browser logged in as `kind`, by the link the bot sent them on /dasbor."""
+    message = await world.actors[kind].person.say("/dasbor")
+    browser = Browser(base(world))
+    page = await browser.open_link(link_in(message.text))
+    assert page.status == 200 and page.url.endswith("/dasbor/"), (kind, page.status, page.text[:300])
+    return browser
+
+
+async def close(world, browsers) -> None:
+    """The end of a dashboard test: its browsers, the app, the emulator."""
+    for browser in browsers:
+        await browser.close()
+    await world.h.app.stop()
+    await world.h.emu.stop()
+
+
 def link_in(text: str | None) -> str:
     found = LINK.search(text or "")
     assert found, f"no login link in {text!r}"

@@ -17,27 +17,14 @@ from core.officers import disable_officer, find_officer
 from core.trends import trends
 from db.models import AuditEvent, Officer, Report, ReportPhoto, WebLoginLink, WebSession
 from lapor.web_cli import _login_link
-from tests.access_world import World, make_world
-from tests.dashboard_client import Browser, link_in
+from tests.access_world import make_world
+from tests.dashboard_client import Browser, base, close, link_in, logged_in
 from tests.harness import PIN_ALPHA
 
 # Who reads a Satpol PP report of kecamatan Alpha (held by Budi): the policy's VIEW.
 READERS = {"holder", "same", "supervisor", "auditor"}
 TICKET_LINK = re.compile(r'href="/dasbor/laporan/([A-Z]+-\d{4}-\d+)"')
 WEB_ACTORS = ["holder", "same", "area", "supervisor", "other", "other_boss", "auditor"]
-
-
-def base(world: World) -> str:
-    return f"http://127.0.0.1:{world.h.http_port}"
-
-
-async def logged_in(world: World, kind: str) -> Browser:
-    """A browser logged in as `kind`, by the link the bot sent them."""
-    message = await world.actors[kind].person.say("/dasbor")
-    browser = Browser(base(world))
-    page = await browser.open_link(link_in(message.text))
-    assert page.status == 200 and page.url.endswith("/dasbor/"), (kind, page.status, page.text[:300])
-    return browser
 
 
 async def test_the_link_from_the_bot_logs_in_once(tmp_path):
@@ -81,10 +68,7 @@ async def test_the_link_from_the_bot_logs_in_once(tmp_path):
         stored += [(s.key_hash, s.csrf_token) for s in await h.rows(select(WebSession))]
         assert token not in str(stored) and key not in str(stored)
     finally:
-        for b in browsers:
-            await b.close()
-        await h.app.stop()
-        await h.emu.stop()
+        await close(world, browsers)
 
 
 async def test_an_expired_link_a_race_and_too_many_links(tmp_path):
@@ -114,10 +98,7 @@ async def test_an_expired_link_a_race_and_too_many_links(tmp_path):
         group = h.emu.groups[world.actors["group"].chat_id]
         assert not any("/dasbor/masuk/" in (m.text or "") for m in group.messages)
     finally:
-        for b in browsers:
-            await b.close()
-        await h.app.stop()
-        await h.emu.stop()
+        await close(world, browsers)
 
 
 async def test_every_page_download_and_action_for_every_actor(tmp_path):
@@ -210,10 +191,7 @@ async def test_every_page_download_and_action_for_every_actor(tmp_path):
         auditor_page = await browsers["auditor"].get(f"/dasbor/laporan/{held.ticket}")
         assert held.description in auditor_page.text and "/reassign" not in auditor_page.text
     finally:
-        for b in browsers.values():
-            await b.close()
-        await h.app.stop()
-        await h.emu.stop()
+        await close(world, browsers.values())
 
 
 def _main(html: str) -> str:
@@ -240,9 +218,7 @@ async def test_disabling_an_officer_ends_their_session_at_once(tmp_path):
             await session.commit()
         assert (await browser.get("/dasbor/")).status == 401
     finally:
-        await browser.close()
-        await h.app.stop()
-        await h.emu.stop()
+        await close(world, [browser])
 
 
 async def test_headers_csrf_and_logout(tmp_path):
@@ -275,9 +251,7 @@ async def test_headers_csrf_and_logout(tmp_path):
         sessions = await h.rows(select(WebSession))
         assert [s.ended_why for s in sessions] == ["logout"]
     finally:
-        await browser.close()
-        await h.app.stop()
-        await h.emu.stop()
+        await close(world, [browser])
 
 
 async def test_the_list_filters_pages_and_exports_what_it_shows(tmp_path):
@@ -316,9 +290,7 @@ async def test_the_list_filters_pages_and_exports_what_it_shows(tmp_path):
         today = await browser.get("/dasbor/?period=7d")
         assert 'id="open">58<' in today.text and "Overdue, oldest first" in today.text
     finally:
-        await browser.close()
-        await h.app.stop()
-        await h.emu.stop()
+        await close(world, [browser])
 
 
 async def test_photos_only_through_the_policy(tmp_path):
@@ -345,10 +317,7 @@ async def test_photos_only_through_the_policy(tmp_path):
         page = await browsers["supervisor"].get(f"/dasbor/laporan/{report.ticket}")
         assert f'src="/dasbor/laporan/{report.ticket}/foto/1"' in page.text
     finally:
-        for b in browsers.values():
-            await b.close()
-        await h.app.stop()
-        await h.emu.stop()
+        await close(world, browsers.values())
 
 
 async def test_an_operator_prints_a_login_link(tmp_path):
@@ -368,8 +337,7 @@ async def test_an_operator_prints_a_login_link(tmp_path):
         issued = await h.rows(select(AuditEvent).where(AuditEvent.action == "web_link_issued"))
         assert [e.data["by"] for e in issued] == ["cli"]
     finally:
-        await h.app.stop()
-        await h.emu.stop()
+        await close(world, [])
 
 
 
@@ -402,10 +370,7 @@ async def test_the_audit_log_for_supervisors_and_the_auditor(tmp_path):
         exported = await h.rows(select(AuditEvent).where(AuditEvent.action == "list_exported"))
         assert [e.data["kind"] for e in exported] == ["audit.csv"]
     finally:
-        for b in browsers.values():
-            await b.close()
-        await h.app.stop()
-        await h.emu.stop()
+        await close(world, browsers.values())
 
 
 async def test_charts_count_only_the_readers_reports(tmp_path):
@@ -429,7 +394,4 @@ async def test_charts_count_only_the_readers_reports(tmp_path):
         assert sum(mine.by_category["pengemis"]) == 6 and sum(mine.acknowledged) == 3 and sum(mine.closed) == 1
         assert sum(mine.outcomes.values()) == 1 and theirs.by_category == {} and sum(theirs.closed) == 0
     finally:
-        for b in browsers.values():
-            await b.close()
-        await h.app.stop()
-        await h.emu.stop()
+        await close(world, browsers.values())

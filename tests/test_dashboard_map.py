@@ -20,25 +20,13 @@ from core.officers import OfficerInfo
 from core.region import RegionConfig, load_region_config
 from core.report_list import ReportFilter
 from db.models import Report
-from tests.access_world import World, make_world
-from tests.dashboard_client import Browser, link_in
+from tests.access_world import make_world
+from tests.dashboard_client import Browser, base, close, link_in, logged_in
 from tests.db_fixtures import new_reporter
 from tests.harness import TEST_REGION, make_harness
 
 PIN_KEYS = {"ticket", "lat", "lon", "category", "state", "overdue", "url"}
 STATIC = Path(__file__).parent.parent / "dashboard" / "static"
-
-
-def base(world: World) -> str:
-    return f"http://127.0.0.1:{world.h.http_port}"
-
-
-async def logged_in(world: World, kind: str) -> Browser:
-    message = await world.actors[kind].person.say("/dasbor")
-    browser = Browser(base(world))
-    page = await browser.open_link(link_in(message.text))
-    assert page.status == 200 and page.url.endswith("/dasbor/"), (kind, page.status, page.text[:300])
-    return browser
 
 
 async def _json(browser: Browser, path: str) -> dict:
@@ -89,15 +77,11 @@ async def test_boundaries_counts_and_pins_follow_the_policy(tmp_path):
             assert re.search(rf'<tr data-area="Alpha"><th scope="row"><a [^>]+>Alpha</a></th><td>{n}</td>', text)
             assert not any(t in text for t in tickets) and not any(p in text for p in planted)
     finally:
-        for b in browsers.values():
-            await b.close()
-        await h.app.stop()
-        await h.emu.stop()
+        await close(world, browsers.values())
 
 
 async def test_the_filters_change_the_counts(tmp_path):
     world = await make_world(tmp_path, new=2, held=2, closed=1, serve_http=True)
-    h = world.h
     browser = await logged_in(world, "supervisor")
     try:
         async def alpha(query: str) -> tuple[int, int]:
@@ -123,9 +107,7 @@ async def test_the_filters_change_the_counts(tmp_path):
         assert href == "/dasbor/laporan?state=diterima&kecamatan=Alpha"
         assert "Reports found: 2" in (await browser.get(href)).text
     finally:
-        await browser.close()
-        await h.app.stop()
-        await h.emu.stop()
+        await close(world, [browser])
 
 
 async def test_nothing_without_a_session_and_only_the_app_s_own_scripts(tmp_path):

@@ -10,20 +10,17 @@ import contextlib
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
-from core.draft import AgeGroup, PeopleCount, ReportDraft, ReporterType, SeenWhen
 from core.lifecycle import OPEN_STATES
 from core.officers import find_officer
 from core.report_actions import acknowledge
-from core.report_submit import submit_report
 from core.targets import overdue_clause
 from core.today import period_start
-from db.models import Report, Reporter
+from db.models import Report
 from tests.access_world import World, make_world
 from tests.browser.conftest import Chrome
 from tests.dashboard_client import link_in
@@ -66,23 +63,12 @@ async def log_in(chrome: Chrome, world: World, kind: str, *, screenshot: bool = 
 
 async def file_report(world: World, n: int, *, category: str, pin=PIN_ALPHA, kecamatan: str = "Alpha",
                       description: str | None = None, acknowledged: bool = False) -> Report:
-    """One more report, made through the services as make_world makes its own (straight into the
-    database: the report flow is tested elsewhere), of any category and kecamatan."""
+    """One more report, made as make_world makes its own, of any category and kecamatan."""
     h = world.h
-    async with h.app.sessionmaker() as session:
-        reporter = Reporter(telegram_id=800_000 + n, chat_id=800_000 + n, language="en",
-                            created_at=h.clock.now(), unreachable=True)
-        session.add(reporter)
-        await session.commit()
-        draft = ReportDraft(category=category, latitude=pin[0], longitude=pin[1], kecamatan=kecamatan,
-                            people_count=PeopleCount.FEW, age_group=AgeGroup.ADULT,
-                            description=description or f"{PLANTED_MARK}-extra-{n}", description_done=True,
-                            seen_when=SeenWhen.NOW, seen_at=h.clock.now() - timedelta(minutes=5),
-                            photos_done=True, urgent=False, reporter_type=ReporterType.PERORANGAN,
-                            anonymous=True)
-        report_id = (await submit_report(session, clock=h.clock, region=h.region, reporter_id=reporter.id,
-                                         draft=draft)).report_id
-        if acknowledged:
+    report_id = await world.file(100_000 + n, category=category, pin=pin, kecamatan=kecamatan,
+                                 description=description or f"{PLANTED_MARK}-extra-{n}")
+    if acknowledged:
+        async with h.app.sessionmaker() as session:
             budi = await find_officer(session, 9001)
             await acknowledge(session, clock=h.clock, region=h.region, officer=budi, report_id=report_id)
     return await h.scalar(select(Report).where(Report.id == report_id))
