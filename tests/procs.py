@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Settings the app reads from the environment: a test gives its own, never the developer's.
 APP_ENV_VARS = ("CITIZEN_BOT_TOKEN", "BACKOFFICE_BOT_TOKEN", "DATABASE_URL", "REGION_CONFIG", "TELEGRAM_API_URL",
                 "REDIS_URL", "REDIS_PREFIX", "POLLING_TIMEOUT", "SEND_RATE_PER_SECOND", "OUTBOX_RATE_PER_SECOND",
-                "LOG_LEVEL")
+                "LOG_LEVEL", "HTTP_HOST", "HTTP_PORT", "WEB_URL", "BASEMAP_URL")
 
 
 def app_env(overrides: Mapping[str, Any] | None = None) -> dict[str, str]:

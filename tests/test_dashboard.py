@@ -7,9 +7,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import http.cookiejar
 import io
+import json
 import re
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from urllib.parse import urlencode
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -19,7 +29,8 @@ from db.models import AuditEvent, Officer, Report, ReportPhoto, WebLoginLink, We
 from lapor.web_cli import _login_link
 from tests.access_world import make_world
 from tests.dashboard_client import Browser, base, close, link_in, logged_in
-from tests.harness import PIN_ALPHA
+from tests.harness import PIN_ALPHA, TEST_REGION, free_port
+from tests.procs import app_env, run_cli
 
 # Who reads a Satpol PP report of kecamatan Alpha (held by Budi): the policy's VIEW.
 READERS = {"holder", "same", "supervisor", "auditor"}
@@ -395,3 +406,42 @@ async def test_charts_count_only_the_readers_reports(tmp_path):
         assert sum(mine.outcomes.values()) == 1 and theirs.by_category == {} and sum(theirs.closed) == 0
     finally:
         await close(world, browsers.values())
+
+
+def test_lapor_web_serves_the_dashboard_alone(tmp_path):
+    """`lapor web`, a process of its own beside `lapor run`: the dashboard and /healthz, nothing else;
+    an operator's login link (`lapor web login-link`) opens it."""
+    port = free_port()
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/web.sqlite3", "REGION_CONFIG": str(TEST_REGION),
+           "HTTP_PORT": str(port)}
+    run_cli("db", "upgrade", env=env)
+    run_cli("officer", "add", "--telegram-id", "9004", "--name", "Kasatpol", "--agency", "satpolpp",
+            "--role", "supervisor", env=env)
+    link = run_cli("web", "login-link", "--telegram-id", "9004", env=env).stdout.strip()
+    assert link.startswith(f"http://127.0.0.1:{port}/dasbor/masuk/")
+    missing = run_cli("web", "login-link", "--telegram-id", "1234", env=env, check=False)
+    assert missing.returncode == 2 and missing.stderr.startswith("lapor: no active officer")
+    process = subprocess.Popen([sys.executable, "-m", "lapor.cli", "web"], env=app_env(env), cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(300):  # its start: a few seconds at most
+            try:
+                health = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                threading.Event().wait(0.1)  # a subprocess's start, not the app's clock
+        else:
+            raise AssertionError("lapor web did not answer /healthz")
+        assert json.load(health)["status"] == "ok"
+        page = urllib.request.urlopen(link).read().decode()
+        token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        today = browser.open(f"http://127.0.0.1:{port}/dasbor/masuk", data=urlencode({"token": token}).encode())
+        assert today.url.endswith("/dasbor/") and "Kasatpol" in today.read().decode()
+        with pytest.raises(urllib.error.HTTPError) as no_webhooks:
+            urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/webhook/citizen", data=b"{}"))
+        assert no_webhooks.value.code in (404, 405)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
