@@ -120,6 +120,9 @@ class Operations:
             ops.append(("ticket lookup, report > 1 year old", lambda: self.lookup(next(old))))
         return ops
 
+    async def settle(self) -> None:
+        """Before the timing at each size: nothing here (bench/dashboard.py vacuums)."""
+
     async def select1(self) -> None:
         async with self.sm() as session:
             (await session.execute(text("select 1"))).scalar_one()
@@ -222,11 +225,12 @@ async def run_one(kind: str, args, region: RegionConfig, now: datetime, sizes: l
                            f"({stats.added / stats.seconds:,.0f} reports/s)")
             print("  " + facts[size], flush=True)
             ops = operations(engine, region, now, gen)
+            await ops.settle()
             results[size] = {}
             for name, fn in ops.all():
                 med, _ = await median_time(fn, args.reps, warmup=2)
                 results[size][name] = med
-                print(f"  {name:<38} {fmt_seconds(med):>10}", flush=True)
+                print(f"  {name:<52} {fmt_seconds(med):>10}", flush=True)
             if args.explain and size == sizes[-1]:
                 for name, fn in ops.all()[1:]:
                     plans.append(f"  {name}:")

@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from core.access import list_scope
 from core.i18n import N_
+from core.lifecycle import OPEN_STATES
 from core.officers import OfficerInfo
 from core.queue import scope_clauses
 from core.region import RegionConfig
@@ -153,8 +154,59 @@ def _local_start(region: RegionConfig, day: date) -> datetime:
     return datetime.combine(day, time(0), region.tz).astimezone(UTC)
 
 
-def filter_clauses(region: RegionConfig, f: ReportFilter, now: datetime) -> list[ColumnElement[bool]]:
-    """The filter as WHERE clauses (the scope's come separately)."""
+# SQLite plans without statistics (nothing runs ANALYZE): to it an equality on the agency, a column
+# of five values, looks as selective as one on a ticket, so it would read an agency's whole history
+# and sort it rather than walk ix_reports_agency_created newest first and stop after a page. That
+# index is therefore partial, on this condition (true of every report), and only a query that says
+# it uses it: the lists and pins that walk the history (history_walk) and the counts of a period
+# (period_walk). The queue of open reports, a few hundred whatever the history, keeps (agency, state).
+BY_CREATION = Report.created_at.is_not(None)
+
+
+def open_only(f: ReportFilter) -> bool:
+    """The filter holds only open reports: the day's work, found by their state at any size."""
+    return f.overdue or (bool(f.states) and set(f.states) <= OPEN_STATES)
+
+
+def history_walk(f: ReportFilter) -> list[ColumnElement[bool]]:
+    """BY_CREATION for a read in order of creation that may go through the history (not only the
+    open reports): the planner may then walk (agency, created_at) and stop after a page."""
+    return [] if open_only(f) else [BY_CREATION]
+
+
+def period_walk(f: ReportFilter) -> list[ColumnElement[bool]]:
+    """BY_CREATION for a count over the filter's dates: (agency, created_at) holds the period."""
+    return [BY_CREATION] if f.date_from or f.date_to else []
+
+
+def _kecamatan_clause(region: RegionConfig, key: str, *, uncoded: bool) -> ColumnElement[bool] | None:
+    kecamatan = region.kecamatan_by_code(key) or region.kecamatan_by_name(key)
+    if kecamatan is None:
+        return None
+    if not kecamatan.code:
+        return Report.kecamatan == kecamatan.name
+    # By code where the region has a pack (names change between decrees), and by name for reports
+    # made before the codes were filled, if there are any (uncoded).
+    by_code = Report.kecamatan_code == kecamatan.code
+    if not uncoded:
+        return by_code
+    return or_(by_code, and_(Report.kecamatan_code.is_(None), Report.kecamatan == kecamatan.name))
+
+
+async def _uncoded(session: AsyncSession, region: RegionConfig, key: str) -> bool:
+    """Some report names the kecamatan without its code (one ix_reports_area lookup)."""
+    kecamatan = region.kecamatan_by_code(key) or region.kecamatan_by_name(key)
+    if kecamatan is None or not kecamatan.code:
+        return False
+    return (await session.execute(select(Report.id).where(
+        Report.kecamatan_code.is_(None), Report.kecamatan == kecamatan.name).limit(1))).first() is not None
+
+
+def filter_clauses(region: RegionConfig, f: ReportFilter, now: datetime, *,
+                   uncoded: bool = True) -> list[ColumnElement[bool]]:
+    """The filter as WHERE clauses (the scope's come separately). uncoded=False: no report names
+    the filter's kecamatan without its code (scoped_clauses asks), so its code alone finds its
+    reports, through an index the planner can walk."""
     where: list[ColumnElement[bool]] = []
     if f.states:
         where.append(Report.state.in_(list(f.states)))
@@ -163,14 +215,9 @@ def filter_clauses(region: RegionConfig, f: ReportFilter, now: datetime) -> list
     if f.agency:
         where.append(Report.agency == f.agency)
     if f.kecamatan_code:
-        kecamatan = region.kecamatan_by_code(f.kecamatan_code) or region.kecamatan_by_name(f.kecamatan_code)
-        if kecamatan is not None and kecamatan.code:
-            # By code where the region has a pack (names change between decrees), and by name for
-            # reports made before the codes were filled.
-            where.append(or_(Report.kecamatan_code == kecamatan.code,
-                             and_(Report.kecamatan_code.is_(None), Report.kecamatan == kecamatan.name)))
-        elif kecamatan is not None:
-            where.append(Report.kecamatan == kecamatan.name)
+        clause = _kecamatan_clause(region, f.kecamatan_code, uncoded=uncoded)
+        if clause is not None:
+            where.append(clause)
     if f.desa_code:
         where.append(Report.desa_code == f.desa_code)
     if f.date_from:
@@ -178,7 +225,8 @@ def filter_clauses(region: RegionConfig, f: ReportFilter, now: datetime) -> list
     if f.date_to:
         where.append(Report.created_at < _local_start(region, f.date_to + timedelta(days=1)))
     if f.overdue:
-        where.append(overdue_clause(now))
+        # Only open reports are late: said outright, the planner finds them by their state.
+        where += [Report.state.in_(list(OPEN_STATES)), overdue_clause(now)]
     if f.text:
         # LIKE's wildcards in what someone typed are dropped, never used as patterns.
         words = f.text.replace("\\", "").replace("%", "").replace("_", " ")
@@ -242,26 +290,34 @@ async def scoped_clauses(session: AsyncSession, region: RegionConfig, actor: Off
                          now: datetime) -> list[ColumnElement[bool]]:
     """The actor's scope (the policy's) and the filter, as one WHERE: the list, its exports and
     the map all read the same reports."""
-    return [*await scope_clauses(session, list_scope(actor)), *filter_clauses(region, f, now)]
+    uncoded = bool(f.kecamatan_code) and await _uncoded(session, region, f.kecamatan_code or "")
+    return [*await scope_clauses(session, list_scope(actor)), *filter_clauses(region, f, now, uncoded=uncoded)]
 
 
 async def list_reports(session: AsyncSession, region: RegionConfig, *, actor: OfficerInfo, f: ReportFilter,
                        now: datetime, after: str | None = None, page_size: int = PAGE_SIZE) -> ReportPage:
     where = await scoped_clauses(session, region, actor, f, now)
-    total = (await session.execute(
-        select(func.count()).select_from(select(Report.id).where(*where).limit(COUNT_CAP + 1).subquery())
-    )).scalar_one()
     column = _sort_column(f.sort)
     descending = f.sort == Sort.NEWEST
     order = (column.desc(), Report.id.desc()) if descending else (column.asc(), Report.id.asc())
     stmt = (select(Report, Officer.name).outerjoin(Officer, Officer.id == Report.owner_id)
-            .where(*where).order_by(*order).limit(page_size + 1))
+            .where(*where, *history_walk(f)).order_by(*order).limit(page_size + 1))
     cursor = _decode(after)
     if cursor is not None:
         value, last_id = cursor
-        stmt = stmt.where(or_(column < value, and_(column == value, Report.id < last_id)) if descending else
-                          or_(column > value, and_(column == value, Report.id > last_id)))
+        # The bound on the column alone lets an index start at the cursor: page 100 costs page 1's.
+        if descending:
+            stmt = stmt.where(column <= value, or_(column < value, and_(column == value, Report.id < last_id)))
+        else:
+            stmt = stmt.where(column >= value, or_(column > value, and_(column == value, Report.id > last_id)))
     fetched = (await session.execute(stmt)).all()
+    if cursor is None and len(fetched) <= page_size:
+        total = len(fetched)  # the first page holds them all: nothing more to count
+    else:
+        total = (await session.execute(
+            select(func.count()).select_from(select(Report.id).where(*where, *period_walk(f))
+                                             .limit(COUNT_CAP + 1).subquery())
+        )).scalar_one()
     rows = [ListRow(r.id, r.ticket, r.created_at, r.category, r.agency, r.state, r.kecamatan, r.desa, r.urgent,
                     holder, is_overdue(r.state, r.response_due_at, r.close_due_at, now), r.response_due_at)
             for r, holder in fetched[:page_size]]

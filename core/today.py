@@ -21,7 +21,7 @@ from core.lifecycle import OPEN_STATES, ReportState
 from core.officers import OfficerInfo
 from core.queue import scope_clauses
 from core.region import RegionConfig
-from core.report_list import ListRow
+from core.report_list import BY_CREATION, ListRow
 from core.summary import Times
 from core.targets import is_overdue, overdue_clause
 from db.models import Officer, Report
@@ -79,11 +79,11 @@ async def today(session: AsyncSession, region: RegionConfig, *, actor: OfficerIn
 
     # Only open reports are late: the open states, said outright, let the planner find them by
     # (agency, state) or (state, due) instead of reading the agency's whole history.
-    overdue = [Report.state.in_(list(OPEN_STATES)), overdue_clause(now)]
+    late = [Report.state.in_(list(OPEN_STATES)), overdue_clause(now)]
     counted = (
-        ("received", [Report.created_at >= start, Report.created_at <= now]),
+        ("received", [Report.created_at >= start, Report.created_at <= now, BY_CREATION]),
         ("open_now", [Report.state.in_(list(OPEN_STATES))]),
-        ("overdue_now", overdue),
+        ("overdue_now", late),
     )
     for name, where in counted:
         for agency, category, n in (await session.execute(
@@ -109,7 +109,7 @@ async def today(session: AsyncSession, region: RegionConfig, *, actor: OfficerIn
             figures.close_minutes.append((closed - (acked or created)).total_seconds() / 60)
     overdue_rows = (await session.execute(
         select(Report, Officer.name).outerjoin(Officer, Officer.id == Report.owner_id)
-        .where(*overdue, *scope).order_by(Report.response_due_at, Report.id).limit(OVERDUE_SHOWN)
+        .where(*late, *scope).order_by(Report.response_due_at, Report.id).limit(OVERDUE_SHOWN)
     )).all()
     overdue = [ListRow(r.id, r.ticket, r.created_at, r.category, r.agency, r.state, r.kecamatan, r.desa, r.urgent,
                        holder, is_overdue(r.state, r.response_due_at, r.close_due_at, now), r.response_due_at)

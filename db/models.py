@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -102,6 +103,16 @@ class Report(Base):
         Index("ix_reports_state_due", "state", "response_due_at"),
         Index("ix_reports_state_closed", "state", "closed_at"),
         Index("ix_reports_acknowledged", "acknowledged_at"),
+        # The dashboard (bench/dashboard.py, migration 0010): an agency's reports newest first, or
+        # of a period; a kecamatan's newest first; the map's counts per area read from an index
+        # alone. The first is partial so that SQLite, which plans without statistics, uses it only
+        # where a query asks for it (core/report_list.py, BY_CREATION), never for the open queue.
+        Index("ix_reports_agency_created", "agency", "created_at",
+              sqlite_where=text("created_at IS NOT NULL"), postgresql_where=text("created_at IS NOT NULL")),
+        Index("ix_reports_agency_acknowledged", "agency", "acknowledged_at"),
+        Index("ix_reports_kecamatan_created", "kecamatan_code", "created_at"),
+        Index("ix_reports_area", "kecamatan_code", "kecamatan", "desa_code", "category"),
+        Index("ix_reports_agency_area", "agency", "kecamatan_code", "kecamatan", "desa_code", "category"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
