@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
+from datetime import timedelta
 
 from aiohttp import web
 
 from core.i18n import N_
 from core.map_data import MAX_PINS, area_counts, region_boundaries, report_pins
-from core.report_list import parse_filter
+from core.report_list import ReportFilter, parse_filter
 from core.web_login import WebActor
 from dashboard.context import DASHBOARD, PREFIX
 from dashboard.login import logged_in
 from dashboard.pages import filter_choices
 from dashboard.render import Words, render, translator_for
+
+DEFAULT_DAYS = 30
 
 # What map.js says, in the reader's language (given to it in the page, as data).
 SCRIPT_WORDS = {
@@ -38,6 +42,17 @@ SCRIPT_WORDS = {
 }
 
 
+def _map_filter(request: web.Request) -> tuple[ReportFilter, list]:
+    """The Reports list's filter; a first visit (no query at all) shows the last 30 days, the
+    period a supervisor looks at; the form's empty dates then show the whole history."""
+    region = request.app[DASHBOARD].region
+    f, problems = parse_filter(region, request.query)
+    if not request.query:
+        today = request.app[DASHBOARD].clock.now().astimezone(region.tz).date()
+        f = replace(f, date_from=today - timedelta(days=DEFAULT_DAYS - 1))
+    return f, problems
+
+
 def _json(data: object, *, cache: str) -> web.Response:
     response = web.Response(body=json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(),
                             content_type="application/json", charset="utf-8",
@@ -50,7 +65,7 @@ def _json(data: object, *, cache: str) -> web.Response:
 async def map_page(request: web.Request, actor: WebActor) -> web.Response:
     dashboard = request.app[DASHBOARD]
     region = dashboard.region
-    f, problems = parse_filter(region, request.query)
+    f, problems = _map_filter(request)
     async with dashboard.sessionmaker() as db:
         counts = await area_counts(db, region, actor=actor.officer, f=f, now=dashboard.clock.now())
     boundaries = await asyncio.to_thread(region_boundaries, region)  # built once, off the event loop
@@ -77,7 +92,7 @@ async def data(request: web.Request, actor: WebActor) -> web.Response:
     """The counts per area and the pins, of the reader's scope under the page's filters."""
     dashboard = request.app[DASHBOARD]
     region = dashboard.region
-    f, _problems = parse_filter(region, request.query)
+    f, _problems = _map_filter(request)
     now = dashboard.clock.now()
     async with dashboard.sessionmaker() as db:
         counts = await area_counts(db, region, actor=actor.officer, f=f, now=now)

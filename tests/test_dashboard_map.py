@@ -288,3 +288,18 @@ async def test_counts_per_kecamatan_and_desa_in_the_reader_s_scope(db, pasuruan)
         late = await report_pins(session, pasuruan, actor=auditor, f=ReportFilter(), now=NOW + timedelta(days=1))
         assert {p.overdue for p in late.pins if p.state == "baru"} == {True}
         assert {p.overdue for p in late.pins if p.state == "selesai"} == {False}
+
+
+async def test_a_first_visit_shows_the_last_30_days_and_empty_dates_the_whole_history(tmp_path):
+    world = await make_world(tmp_path, new=2, held=1, serve_http=True)
+    world.h.clock.advance(days=40)  # the three reports are now older than the map's default period
+    browser = await logged_in(world, "supervisor")
+    try:
+        first = await _json(browser, "/dasbor/peta/data.json")
+        everything = await _json(browser, "/dasbor/peta/data.json?from=&to=")
+        assert first["total"] == 0 and everything["total"] == 3
+        page = await browser.get("/dasbor/peta")
+        start = (world.h.clock.now().astimezone(world.h.region.tz).date() - timedelta(days=29)).isoformat()
+        assert f'name="from" value="{start}"' in page.text
+    finally:
+        await close(world, [browser])
