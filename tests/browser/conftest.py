@@ -144,12 +144,23 @@ class Chrome:
     @threaded
     def click(self, css: str) -> None:
         """Clicks what leads to another page, and waits for that page."""
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support import expected_conditions as ec
         from selenium.webdriver.support.ui import WebDriverWait
 
-        page = self.driver.find_element(By.TAG_NAME, "html")
-        self.driver.find_element(By.CSS_SELECTOR, css).click()
+        for attempt in range(3):
+            page = self.driver.find_element(By.TAG_NAME, "html")
+            try:
+                self.driver.find_element(By.CSS_SELECTOR, css).click()
+                break
+            except WebDriverException:
+                # The document was still being replaced (a download just finished, say: Chrome
+                # answers "node does not belong to the document"); the click did not happen.
+                if attempt == 2:
+                    raise
+                WebDriverWait(self.driver, WAIT).until(
+                    lambda d: d.execute_script("return document.readyState") == "complete")
         WebDriverWait(self.driver, WAIT).until(ec.staleness_of(page))
         WebDriverWait(self.driver, WAIT).until(
             lambda d: d.execute_script("return document.readyState") == "complete")
