@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,6 +25,7 @@ from core.history import ACTIONS
 from core.i18n import N_
 from core.officers import OfficerInfo
 from core.region import RegionConfig
+from core.when import day_start
 from db.models import AuditEvent, Officer, Report
 
 PAGE_SIZE = 100
@@ -104,10 +105,9 @@ def filter_clauses(region: RegionConfig, f: AuditFilter) -> list[ColumnElement[b
     if f.ticket:
         where.append(AuditEvent.report_id.in_(select(Report.id).where(Report.ticket == f.ticket)))
     if f.date_from:
-        where.append(AuditEvent.at >= datetime.combine(f.date_from, time(0), region.tz).astimezone(UTC))
+        where.append(AuditEvent.at >= day_start(f.date_from, region.tz))
     if f.date_to:
-        where.append(AuditEvent.at < datetime.combine(f.date_to + timedelta(days=1), time(0), region.tz)
-                     .astimezone(UTC))
+        where.append(AuditEvent.at < day_start(f.date_to + timedelta(days=1), region.tz))
     return where
 
 

@@ -173,24 +173,13 @@ class _Words:
         return self.text("yes") if flag else ""
 
     def category(self, code: str) -> str:
-        try:
-            return self.region.category(code).label.get(self.lang)
-        except KeyError:
-            return code
+        return self.region.category_label(code, self.lang)
 
     def agency(self, code: str) -> str:
-        try:
-            return self.region.agency(code).short.get(self.lang)
-        except KeyError:
-            return code
+        return self.region.agency_label(code, self.lang)
 
     def outcome(self, agency: str, code: str | None) -> str:
-        if not code:
-            return ""
-        try:
-            return self.region.agency(agency).outcome(code).label.get(self.lang)
-        except KeyError:
-            return code
+        return self.region.outcome_label(agency, code, self.lang) if code else ""
 
 
 def local_time(value: datetime | None, region: RegionConfig) -> datetime | None:

@@ -492,6 +492,26 @@ class RegionConfig(_Model):
                 return c
         raise KeyError(f"unknown category {code!r}")
 
+    # Words for a code kept in a report: the code itself when the config no longer has it (a
+    # category or outcome renamed since), so an old report still reads.
+    def category_label(self, code: str, lang: str | None) -> str:
+        try:
+            return self.category(code).label.get(lang)
+        except KeyError:
+            return code
+
+    def agency_label(self, code: str, lang: str | None) -> str:
+        try:
+            return self.agency(code).short.get(lang)
+        except KeyError:
+            return code
+
+    def outcome_label(self, agency: str, code: str, lang: str | None) -> str:
+        try:
+            return self.agency(agency).outcome(code).label.get(lang)
+        except KeyError:
+            return code
+
     def kecamatan_by_name(self, name: str) -> Kecamatan | None:
         """Case-, space- and punctuation-insensitive ("gondang  wetan" finds "Gondangwetan")."""
         key = normalise_name(name)

@@ -13,7 +13,7 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +28,7 @@ from core.officers import OfficerInfo
 from core.queue import scope_clauses
 from core.region import RegionConfig
 from core.targets import is_overdue, overdue_clause
+from core.when import day_start
 from db.models import Officer, Report
 
 PAGE_SIZE = 50
@@ -151,7 +152,7 @@ STATE_CODES = ("baru", "diterima", "ditangani", "dialihkan", "selesai", "ditolak
 
 
 def _local_start(region: RegionConfig, day: date) -> datetime:
-    return datetime.combine(day, time(0), region.tz).astimezone(UTC)
+    return day_start(day, region.tz)
 
 
 # SQLite plans without statistics (nothing runs ANALYZE): to it an equality on the agency, a column

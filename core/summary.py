@@ -16,7 +16,7 @@ import html
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import and_, func, select
@@ -27,6 +27,7 @@ from core.i18n import Translator
 from core.lifecycle import OPEN_STATES, ReportState
 from core.region import RegionConfig
 from core.targets import overdue_clause
+from core.when import day_start
 from db.models import AuditEvent, DonationPledge, Officer, Report
 
 TEXT_LIMIT = 4096
@@ -63,8 +64,7 @@ def window(region: RegionConfig, period: Period, day: date) -> Window:
         first = day.replace(day=1)
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     tz = region.tz
-    start = datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+    start, end = day_start(first, tz), day_start(last + timedelta(days=1), tz)
     return Window(period, first, last, start, end)
 
 

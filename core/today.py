@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from core.region import RegionConfig
 from core.report_list import BY_CREATION, ListRow
 from core.summary import Times
 from core.targets import is_overdue, overdue_clause
+from core.when import day_start
 from db.models import Officer, Report
 
 PERIODS = {"today": 1, "7d": 7, "30d": 30}
@@ -62,7 +63,7 @@ def period_start(region: RegionConfig, period: str, now: datetime) -> datetime:
     """Local midnight `days - 1` days ago: "today" starts at this morning's midnight."""
     local_today = now.astimezone(region.tz).date()
     first = local_today - timedelta(days=PERIODS[period] - 1)
-    return datetime.combine(first, time(0), region.tz).astimezone(UTC)
+    return day_start(first, region.tz)
 
 
 async def today(session: AsyncSession, region: RegionConfig, *, actor: OfficerInfo, period: str,

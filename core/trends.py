@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import matplotlib
@@ -28,7 +28,10 @@ from core.lifecycle import ReportState  # noqa: E402
 from core.officers import OfficerInfo  # noqa: E402
 from core.queue import scope_clauses  # noqa: E402
 from core.region import RegionConfig  # noqa: E402
-from core.when import MONTHS  # noqa: E402
+from core.when import (
+    MONTHS,  # noqa: E402
+    day_start,  # noqa: E402
+)
 from db.models import Report  # noqa: E402
 
 # Period -> (buckets, days per bucket).
@@ -56,8 +59,7 @@ def bucket_starts(region: RegionConfig, period: str, now: datetime) -> list[date
     today = now.astimezone(region.tz).date()
     # Weeks end with today: the last bucket is the seven days up to today.
     first = today - timedelta(days=count * days - 1)
-    return [datetime.combine(first + timedelta(days=i * days), time(0), region.tz).astimezone(UTC)
-            for i in range(count)]
+    return [day_start(first + timedelta(days=i * days), region.tz) for i in range(count)]
 
 
 def _bucket(column: Any, starts: list[datetime]) -> Any:
@@ -147,8 +149,7 @@ def draw(region: RegionConfig, t: Trends, chart: str, tr: Translator) -> bytes:
     if chart == "reports":
         bottom = [0] * len(x)
         for i, (category, counts) in enumerate(t.by_category.items()):
-            label = region.category(category).label.get(tr.lang) if category in {c.code for c in region.categories} \
-                else category
+            label = region.category_label(category, tr.lang)
             ax.bar(x, counts, bottom=bottom, label=label, color=PALETTE[i % len(PALETTE)], width=0.8)
             bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
         ax.set_title(tr.plain(N_("Reports received, by category")), fontsize=17, loc="left")
@@ -173,12 +174,7 @@ def draw(region: RegionConfig, t: Trends, chart: str, tr: Translator) -> bytes:
         ax.grid(axis="y", alpha=0.3)
     else:
         items = sorted(t.outcomes.items(), key=lambda kv: kv[1])
-        names = []
-        for (agency, outcome), _ in items:
-            try:
-                names.append(region.agency(agency).outcome(outcome).label.get(tr.lang))
-            except KeyError:
-                names.append(outcome)
+        names = [region.outcome_label(agency, outcome, tr.lang) for (agency, outcome), _ in items]
         ax.barh(range(len(items)), [n for _, n in items], color=PALETTE[2], height=0.6)
         ax.set_yticks(range(len(items)), names)
         ax.set_ylim(-0.5, max(len(items), 6) - 0.5)  # a bar or two stay bars, not walls

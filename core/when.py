@@ -3,7 +3,7 @@
 never "02-12-2026 23:59"."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from core.i18n import N_, Translator
 
@@ -33,3 +33,8 @@ def moment(tr: Translator, at: datetime, tz: tzinfo, now: datetime | None = None
             return tr.plain(YESTERDAY).format(time=time)
     month = MONTHS.get(tr.lang, MONTHS["en"])[local.month - 1]
     return tr.plain(ON_DAY).format(day=local.day, month=month, time=time)
+
+
+def day_start(day: date, tz: tzinfo) -> datetime:
+    """The first moment of a local day, in UTC: where a day, a week or a date range begins."""
+    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)

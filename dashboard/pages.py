@@ -101,12 +101,8 @@ async def report_page(request: web.Request, actor: WebActor) -> web.Response:
         view = await build_view(db, region, report, actor=actor.officer)
         holders = [o for o in await officers_of(db, agency=report.agency) if o.can_act] \
             if Action.REASSIGN in view.actions else []
-        outcome = None
-        if report.outcome:
-            try:
-                outcome = region.agency(report.agency).outcome(report.outcome).label.get(actor.officer.language)
-            except KeyError:
-                outcome = report.outcome
+        outcome = region.outcome_label(report.agency, report.outcome, actor.officer.language) \
+            if report.outcome else None
     tr = translator_for(actor, region)
     history = history_entries(tr, region, events, agencies)
     return render(request, "report.html", actor, page="reports", r=report, v=view, history=history,

@@ -52,16 +52,10 @@ class Words:
         return "-" if value is None else format_decimal(value, locale=self.lang)
 
     def category(self, code: str) -> str:
-        try:
-            return self.region.category(code).label.get(self.lang)
-        except KeyError:
-            return code
+        return self.region.category_label(code, self.lang)
 
     def agency(self, code: str) -> str:
-        try:
-            return self.region.agency(code).short.get(self.lang)
-        except KeyError:
-            return code
+        return self.region.agency_label(code, self.lang)
 
     def state(self, code: str) -> str:
         return self.tr.plain(STATE_WORDS[code]) if code in STATE_WORDS else code  # type: ignore[index]
