@@ -11,19 +11,21 @@ report; no scope clause at all):
   list ...                        core.report_list.list_reports, first page of 50 and its count
                                   (capped at 10,000): newest first with no filter; states baru and
                                   diterima, most overdue first; beggars in Pandaan (4% of all
-                                  reports); the dates of last week; a word of the descriptions
-                                  ("tisu", in one report in twenty) and a word no report has; and
-                                  the second page of the unfiltered list, through its cursor
+                                  reports); the dates of last week; the closed reports; a word of
+                                  the descriptions ("tisu", in one report in twenty), two words,
+                                  and a word no report has; and the second page of the unfiltered
+                                  list, through its cursor
   map counts / map pins           core.map_data.area_counts and report_pins (/peta/data), with no
-                                  filter and with the open states
+                                  filter, the last 30 days (the map's first view) and the open
+                                  states
 
-How to read it: every operation but the unfiltered map counts and the text search reads a
-bounded part of the history (a period, the open states, a page of 50, a count that stops at
-10,001), so its growth should stay within SELECT 1's noise. The list's capped count reads up to
-10,001 rows: at 10k it counts fewer than at 1M, so a filtered list may grow a little up to the cap
-and no further. The map's counts with no filter count every report in scope, the whole history,
-and a word in the descriptions is looked for row by row (no index serves LIKE '%word%'): both grow
-with the history by nature.
+How to read it: every operation but the unfiltered map counts reads a bounded part of the
+history (a period, the open states, a page of 50, a count that stops at 10,001), so its growth
+should stay within SELECT 1's noise. The list's capped count reads up to 10,001 rows: at 10k it
+counts fewer than at 1M, so a filtered list may grow a little up to the cap and no further. A word
+is found through the text index (db/text_search.py, migration 0011): the reports holding it are
+read from the index, not the descriptions. The map's counts with no filter count every report in
+scope, the whole history, and grow with it by nature.
 
 On PostgreSQL the grown tables are vacuumed before the timing (what autovacuum does within minutes
 of a bulk load), so index-only scans read no table pages, as in a database that has been running.
@@ -31,7 +33,7 @@ of a bulk load), so index-only scans read no table pages, as in a database that 
     .venv/bin/python -m bench.dashboard --quick                       # 2k, 5k on SQLite, a smoke run
     .venv/bin/python -m bench.dashboard --database both               # 10k, 100k, 1M on both databases
     .venv/bin/python -m bench.dashboard --database postgres --explain # with the query plans at 1M
-    .venv/bin/python -m bench.dashboard --revision 0009               # without migration 0010
+    .venv/bin/python -m bench.dashboard --revision 0010               # without migration 0011
 """
 from __future__ import annotations
 
@@ -65,9 +67,12 @@ class DashboardOperations(Operations):
             "baru+diterima, most overdue first": ReportFilter(states=("baru", "diterima"), sort=Sort.DUE),
             "category + kecamatan": ReportFilter(category=CATEGORY, kecamatan_code=KECAMATAN),
             "last week": ReportFilter(date_from=monday, date_to=monday + timedelta(days=6)),
+            "closed (selesai), newest first": ReportFilter(states=("selesai",)),
             f'text "{WORD}"': ReportFilter(text=WORD),
+            f'text "{WORD} lampu" (two words)': ReportFilter(text=f"{WORD} lampu"),
             f'text "{NO_WORD}" (no match)': ReportFilter(text=NO_WORD),
         }
+        self.month = ReportFilter(date_from=local_today - timedelta(days=29), date_to=local_today)
         self.open = ReportFilter(states=tuple(sorted(OPEN_STATES)))
         self.cursors: dict[int, str | None] = {}
 
@@ -88,6 +93,7 @@ class DashboardOperations(Operations):
                 add(f"list, {name}", lambda a=actor, f=f: self.list_page(a, f))
             add("list, newest first, page 2", lambda a=actor: self.second_page(a))
             add("map counts, no filter", lambda a=actor: self.counts(a, ReportFilter()))
+            add("map counts, last 30 days (first visit)", lambda a=actor: self.counts(a, self.month))
             add("map counts, open states", lambda a=actor: self.counts(a, self.open))
             add("map pins, no filter", lambda a=actor: self.pins(a, ReportFilter()))
             add("map pins, open states", lambda a=actor: self.pins(a, self.open))

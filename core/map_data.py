@@ -120,7 +120,7 @@ async def report_pins(session: AsyncSession, region: RegionConfig, *, actor: Off
     """The newest `limit` pinned reports under the filter, each one the actor may read: the WHERE
     is the policy's scope (core.access.list_scope: an officer's agency and areas, a supervisor's
     agency, every report for the region-wide auditor), the same that decides who reads a report."""
-    where = [*await scoped_clauses(session, region, actor, f, now), *history_walk(f)]
+    where = [*await scoped_clauses(session, region, actor, f, now), *await history_walk(session, f)]
     rows = (await session.execute(
         select(Report.id, Report.ticket, Report.latitude, Report.longitude, Report.category, Report.state,
                Report.response_due_at, Report.close_due_at)

@@ -29,6 +29,8 @@ from core.queue import scope_clauses
 from core.region import RegionConfig
 from core.targets import is_overdue, overdue_clause
 from core.when import day_start
+from db import text_search
+from db.dialect import dialect_name
 from db.models import Officer, Report
 
 PAGE_SIZE = 50
@@ -169,10 +171,13 @@ def open_only(f: ReportFilter) -> bool:
     return f.overdue or (bool(f.states) and set(f.states) <= OPEN_STATES)
 
 
-def history_walk(f: ReportFilter) -> list[ColumnElement[bool]]:
+async def history_walk(session: AsyncSession, f: ReportFilter) -> list[ColumnElement[bool]]:
     """BY_CREATION for a read in order of creation that may go through the history (not only the
-    open reports): the planner may then walk (agency, created_at) and stop after a page."""
-    return [] if open_only(f) else [BY_CREATION]
+    open reports): the planner may then walk (agency, created_at) and stop after a page. Not for
+    words that few reports hold: those reports are read from the text index instead."""
+    if open_only(f) or (f.text and await text_search.few_match(session, text_search.words(f.text))):
+        return []
+    return [BY_CREATION]
 
 
 def period_walk(f: ReportFilter) -> list[ColumnElement[bool]]:
@@ -203,11 +208,12 @@ async def _uncoded(session: AsyncSession, region: RegionConfig, key: str) -> boo
         Report.kecamatan_code.is_(None), Report.kecamatan == kecamatan.name).limit(1))).first() is not None
 
 
-def filter_clauses(region: RegionConfig, f: ReportFilter, now: datetime, *,
+def filter_clauses(region: RegionConfig, f: ReportFilter, now: datetime, *, dialect: str,
                    uncoded: bool = True) -> list[ColumnElement[bool]]:
     """The filter as WHERE clauses (the scope's come separately). uncoded=False: no report names
     the filter's kecamatan without its code (scoped_clauses asks), so its code alone finds its
-    reports, through an index the planner can walk."""
+    reports, through an index the planner can walk. dialect: the database's, which spells the
+    text search its own way."""
     where: list[ColumnElement[bool]] = []
     if f.states:
         where.append(Report.state.in_(list(f.states)))
@@ -229,11 +235,10 @@ def filter_clauses(region: RegionConfig, f: ReportFilter, now: datetime, *,
         # Only open reports are late: said outright, the planner finds them by their state.
         where += [Report.state.in_(list(OPEN_STATES)), overdue_clause(now)]
     if f.text:
-        # LIKE's wildcards in what someone typed are dropped, never used as patterns.
-        words = f.text.replace("\\", "").replace("%", "").replace("_", " ")
-        like = f"%{words}%"
-        where.append(or_(Report.ticket == f.text.upper(), Report.landmark.ilike(like),
-                         Report.description.ilike(like), Report.desa.ilike(like)))
+        # A ticket as typed, or the words in the free text (through its index, db/text_search.py).
+        typed = text_search.words(f.text)
+        ticket = Report.ticket == f.text.strip().upper()
+        where.append(or_(ticket, text_search.matching(dialect, typed)) if typed else ticket)
     return where
 
 
@@ -292,7 +297,8 @@ async def scoped_clauses(session: AsyncSession, region: RegionConfig, actor: Off
     """The actor's scope (the policy's) and the filter, as one WHERE: the list, its exports and
     the map all read the same reports."""
     uncoded = bool(f.kecamatan_code) and await _uncoded(session, region, f.kecamatan_code or "")
-    return [*await scope_clauses(session, list_scope(actor)), *filter_clauses(region, f, now, uncoded=uncoded)]
+    return [*await scope_clauses(session, list_scope(actor)),
+            *filter_clauses(region, f, now, dialect=dialect_name(session), uncoded=uncoded)]
 
 
 async def list_reports(session: AsyncSession, region: RegionConfig, *, actor: OfficerInfo, f: ReportFilter,
@@ -302,7 +308,7 @@ async def list_reports(session: AsyncSession, region: RegionConfig, *, actor: Of
     descending = f.sort == Sort.NEWEST
     order = (column.desc(), Report.id.desc()) if descending else (column.asc(), Report.id.asc())
     stmt = (select(Report, Officer.name).outerjoin(Officer, Officer.id == Report.owner_id)
-            .where(*where, *history_walk(f)).order_by(*order).limit(page_size + 1))
+            .where(*where, *await history_walk(session, f)).order_by(*order).limit(page_size + 1))
     cursor = _decode(after)
     if cursor is not None:
         value, last_id = cursor

@@ -48,6 +48,7 @@ from db.models import (
     Reporter,
     ReportPhoto,
 )
+from db.text_search import forget_erased_words
 
 # Withdrawn reports have no closed_at; their last change is when they were taken back.
 _ENDED_AT = func.coalesce(Report.closed_at, Report.updated_at)
@@ -72,12 +73,15 @@ class RetentionResult:
 async def run_retention(session: AsyncSession, *, region: RegionConfig, now: datetime) -> RetentionResult:
     photos = await purge_media(session, region=region, now=now)
     reports = await anonymise_old_reports(session, region=region, now=now)
-    deleted, waiting, chats = await process_deletion_requests(session, now=now)
+    deleted, waiting, chats, erased = await process_deletion_requests(session, now=now)
     drafts = await purge_stale_drafts(session, now=now)
     pledges = await erase_pledge_contacts(session, region=region, now=now)
     await session.execute(delete(AccessRefusal).where(AccessRefusal.hour < now - REFUSAL_RETENTION))
     await forget_spent(session, now=now)  # dashboard links and sessions long over
     await session.commit()
+    if reports or erased:
+        await forget_erased_words(session)  # the search index's copy of the words erased
+        await session.commit()
     return RetentionResult(photos, reports, deleted, waiting, drafts, pledges, tuple(chats))
 
 
@@ -174,11 +178,12 @@ async def _anonymise(session: AsyncSession, ids: list[int], now: datetime, *, re
     return len(ids)
 
 
-async def process_deletion_requests(session: AsyncSession, *, now: datetime) -> tuple[int, int, list[int]]:
+async def process_deletion_requests(session: AsyncSession, *,
+                                    now: datetime) -> tuple[int, int, list[int], int]:
     """Returns (reporters deleted now, requests still waiting for an open case to close, the
-    chats forgotten). One transaction per reporter, holding their row: two instances running the
+    chats forgotten, reports anonymised). One transaction per reporter, holding their row: two instances running the
     job at once carry out each request once (PostgreSQL skips a row the other holds)."""
-    deleted = waiting = 0
+    deleted = waiting = erased = 0
     chats: list[int] = []
     last_id = 0
     while True:
@@ -191,10 +196,12 @@ async def process_deletion_requests(session: AsyncSession, *, now: datetime) -> 
         reporter = (await session.execute(stmt)).scalar_one_or_none()
         if reporter is None:
             await session.commit()
-            return deleted, waiting, chats
+            return deleted, waiting, chats, erased
         last_id = reporter.id
         chat_id = reporter.chat_id
-        if await _carry_out_deletion(session, reporter, now):
+        done, anonymised = await _carry_out_deletion(session, reporter, now)
+        erased += anonymised
+        if done:
             deleted += 1
             chats.append(chat_id)
         else:
@@ -202,19 +209,20 @@ async def process_deletion_requests(session: AsyncSession, *, now: datetime) -> 
         await session.commit()
 
 
-async def _carry_out_deletion(session: AsyncSession, reporter: Reporter, now: datetime) -> bool:
+async def _carry_out_deletion(session: AsyncSession, reporter: Reporter, now: datetime) -> tuple[bool, int]:
+    """(whether the reporter is deleted now, the reports anonymised)"""
     closed = list((await session.execute(
         select(Report.id).where(Report.reporter_id == reporter.id, Report.state.in_(CLOSED_STATES),
                                 Report.anonymised_at.is_(None))
     )).scalars())
-    await _anonymise(session, closed, now, reason="deletion_request")
+    anonymised = await _anonymise(session, closed, now, reason="deletion_request")
     reporter.display_name = None
     still_open = (await session.execute(
         select(func.count()).select_from(Report)
         .where(Report.reporter_id == reporter.id, Report.state.in_(OPEN_STATES))
     )).scalar_one()
     if still_open:
-        return False
+        return False, anonymised
     # Whatever is still owed to the chat goes (it would not be sent to a deleted resident anyway),
     # then one farewell, which the outbox deletes once sent: the chat id does not outlive it.
     await session.execute(delete(Outbox).where(Outbox.bot == "citizen", Outbox.chat_id == reporter.chat_id)
@@ -234,4 +242,4 @@ async def _carry_out_deletion(session: AsyncSession, reporter: Reporter, now: da
     reporter.unreachable = True
     session.add(AuditEvent(at=now, actor_type="system", action="reporter_deleted",
                            data={"reporter_id": reporter.id}))
-    return True
+    return True, anonymised

@@ -107,9 +107,12 @@ class Report(Base):
         # of a period; a kecamatan's newest first; the map's counts per area read from an index
         # alone. The first is partial so that SQLite, which plans without statistics, uses it only
         # where a query asks for it (core/report_list.py, BY_CREATION), never for the open queue.
+        # Migration 0011 adds the same for a state's reports newest first (the auditor's closed).
         Index("ix_reports_agency_created", "agency", "created_at",
               sqlite_where=text("created_at IS NOT NULL"), postgresql_where=text("created_at IS NOT NULL")),
         Index("ix_reports_agency_acknowledged", "agency", "acknowledged_at"),
+        Index("ix_reports_state_created", "state", "created_at",
+              sqlite_where=text("created_at IS NOT NULL"), postgresql_where=text("created_at IS NOT NULL")),
         Index("ix_reports_kecamatan_created", "kecamatan_code", "created_at"),
         Index("ix_reports_area", "kecamatan_code", "kecamatan", "desa_code", "category"),
         Index("ix_reports_agency_area", "agency", "kecamatan_code", "kecamatan", "desa_code", "category"),

@@ -11,6 +11,7 @@ import pytest
 from core.access import Scope
 from core.charts import BARS, MAP, chart_title, summary_chart, summary_figure
 from core.desa_placement import PackPlacer
+from core.i18n import Translator
 from core.lifecycle import ReportState
 from core.region import RegionConfig, load_region_config
 from core.summary import Period, Window, window
@@ -211,3 +212,37 @@ async def test_a_map_panel_only_where_there_are_boundaries(db, pasuruan, no_boun
     # A pack: the choropleth.
     (where,) = axes(pack, MAP)
     assert where.get_title() == "Reports per kecamatan" and len(where.patches) >= 24
+
+
+async def test_the_dashboards_times_chart_holds_each_weeks_median_and_p90(db, pasuruan):
+    """core.trends: a week's acknowledgements and closures, timed from the report (to acknowledge)
+    and from the acknowledgement (to close, as the close target runs), in the week they happened."""
+    from core.officers import OfficerInfo, Role
+    from core.trends import draw, trends
+
+    now = datetime(2026, 12, 3, 5, tzinfo=UTC)
+    auditor = OfficerInfo(1, 1, 1, "Inspektur", "satpolpp", Role.AUDITOR, (), True, "en", False)
+    async with db() as session:
+        reporter = await new_reporter(session)
+        # This week: acknowledged after 10, 20, 30 and 40 minutes; two closed 2 and 6 hours after.
+        for i, minutes in enumerate((10, 20, 30, 40)):
+            created = now - timedelta(days=1, hours=8)
+            acked = created + timedelta(minutes=minutes)
+            closed = acked + timedelta(hours=2 if i == 0 else 6) if i < 2 else None
+            session.add(Report(
+                ticket=f"PSR-2612-{i:04d}", draft_token=f"t{i}", reporter_id=reporter.id, region="pasuruan",
+                category="pengemis", agency="satpolpp", informed_agencies=[],
+                state=ReportState.SELESAI if closed else ReportState.DITERIMA, seen_at=created, seen_when="now",
+                reporter_type="perorangan", anonymous=True, language="id", created_at=created, updated_at=created,
+                acknowledged_at=acked, response_due_at=created + timedelta(minutes=30), closed_at=closed,
+                close_due_at=acked + timedelta(hours=4)))
+        await session.commit()
+        t = await trends(session, pasuruan, actor=auditor, period="90d", now=now)
+    week = t.times[-1]
+    assert sorted(week.ack_minutes) == [10, 20, 30, 40] and week.ack_median == 25
+    assert sorted(week.close_minutes) == [120, 360] and week.close_median == 240
+    assert t.acknowledged[-1] == 4 and t.acknowledged_in_time[-1] == 3  # 40 minutes is past the half hour
+    assert t.closed[-1] == 2 and t.closed_in_time[-1] == 1
+    assert all(not b.ack_minutes and not b.close_minutes for b in t.times[:-1])
+    png = draw(pasuruan, t, "times", Translator("id"))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"

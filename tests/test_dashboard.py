@@ -390,8 +390,8 @@ async def test_charts_count_only_the_readers_reports(tmp_path):
     browsers = {kind: await logged_in(world, kind) for kind in ("supervisor", "other_boss")}
     try:
         page = await browsers["supervisor"].get("/dasbor/grafik?period=90d")
-        assert page.status == 200 and page.text.count('src="/dasbor/grafik/') == 3
-        for name in ("reports", "targets", "outcomes"):
+        assert page.status == 200 and page.text.count('src="/dasbor/grafik/') == 4
+        for name in ("reports", "targets", "times", "outcomes"):
             png = await browsers["supervisor"].get(f"/dasbor/grafik/{name}.png?period=90d")
             assert png.status == 200 and png.headers["Content-Type"] == "image/png"
             assert png.body[:8] == b"\x89PNG\r\n\x1a\n" and png.headers["Cache-Control"] == "no-store"

@@ -9,6 +9,7 @@ from sqlalchemy import inspect
 from db import migrate
 from db.engine import create_engine
 from db.models import Base
+from db.text_search import in_models
 from tests.harness import database_url_for
 
 
@@ -32,7 +33,8 @@ async def test_head_schema_matches_the_models(tmp_path):
     try:
         async with engine.connect() as conn:
             diff = await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
+                lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"include_name": in_models}),
+                                              Base.metadata))
             tables = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
     finally:
         await engine.dispose()

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import select
+from sqlalchemy import text as sql_text
 
 from backoffice.keyboards import OfficerAction, OfficerCb
+from db import text_search
 from db.models import Base, Report
 from tests.flows import english, full_report, report_until
 
@@ -45,6 +47,23 @@ async def _storage_contents(h) -> list[str]:
     async for key in redis.scan_iter(match=f"{h.redis_prefix}*"):
         out.append(f"{key!r} {await redis.get(key)!r}")
     return out
+
+
+async def _in_search_index(h) -> list[str]:
+    """Where the search index (db/text_search.py) still holds the planted word: a report it finds
+    by it, and on SQLite the bytes of FTS5's own tables (an erased row's words stay there until
+    its segments are merged)."""
+    word = PLANTED.lower()
+    async with h.app.sessionmaker() as session:
+        dialect = session.get_bind().dialect.name
+        hits = [f"report {i} found by the word" for i in (await session.execute(
+            select(Report.id).where(text_search.matching(dialect, [word])))).scalars()]
+        if dialect == "sqlite":
+            for name in ("report_search_data", "report_search_idx"):
+                for row in (await session.execute(sql_text(f"SELECT * FROM {name}"))).all():
+                    if any(isinstance(v, bytes) and word.encode() in v for v in row):
+                        hits.append(f"{name} holds it")
+    return hits
 
 
 def _found(cells: list[tuple[str, str, str]]) -> list[str]:
@@ -90,13 +109,14 @@ async def test_after_deletion_nothing_of_the_resident_is_left_anywhere(h):
     await r.tap(r.last.buttons[0][0])
     await report_until(r, "seen_when", description=f"{PLANTED}-draft a new report")
     assert _found(await _everything(h)), "the planted data should be there before retention"
+    assert await _in_search_index(h), "the planted word should be in the search index before retention"
 
     result = await h.app.run_retention()
     assert result.reporters_deleted == 1
     await h.settle()
     assert "deleted" in r.last.text  # told, in their language, once
 
-    leftovers = _found(await _everything(h))
+    leftovers = _found(await _everything(h)) + await _in_search_index(h)
     assert not leftovers, "\n".join(leftovers)
     storage = [s for s in await _storage_contents(h) if str(CHAT) in s or PLANTED in s]
     assert not storage, storage

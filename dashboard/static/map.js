@@ -204,15 +204,7 @@
   var map = L.map(el, {zoomSnap: 0.5});
   // The areas lie under the pins (app.css gives the pane its level).
   map.createPane("areas");
-  var basemap = el.getAttribute("data-basemap");
-  if (basemap) {
-    L.tileLayer(basemap, {
-      maxZoom: 19,
-      attribution: /openstreetmap\.org/.test(basemap) ? "&copy; OpenStreetMap contributors" : ""
-    }).addTo(map);
-  } else {
-    el.classList.add("plain");
-  }
+  window.laporBasemap(map, el);
 
   function draw(results) {
     var shapes = results[0];

@@ -9,15 +9,7 @@
   var lat = parseFloat(el.getAttribute("data-lat"));
   var lon = parseFloat(el.getAttribute("data-lon"));
   var map = L.map(el, {zoomSnap: 0.5, scrollWheelZoom: false});
-  var basemap = el.getAttribute("data-basemap");
-  if (basemap) {
-    L.tileLayer(basemap, {
-      maxZoom: 19,
-      attribution: /openstreetmap\.org/.test(basemap) ? "&copy; OpenStreetMap contributors" : ""
-    }).addTo(map);
-  } else {
-    el.classList.add("plain");
-  }
+  window.laporBasemap(map, el);
   map.setView([lat, lon], 14);
   L.circleMarker([lat, lon], {radius: 8, className: "place-pin"}).addTo(map);
   fetch(el.getAttribute("data-boundaries"), {credentials: "same-origin"}).then(function (r) {

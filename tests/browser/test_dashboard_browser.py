@@ -122,8 +122,8 @@ async def test_log_in_by_the_link_and_today_shows_the_database_s_counts(tmp_path
         # The charts are drawn for the projector; the audit log lists what happened.
         await chrome.open("/dasbor/grafik")
         await chrome.wait_for("return [...document.querySelectorAll('.chart img')]"
-                              ".every(i => i.complete && i.naturalWidth > 0) || null", "the three charts")
-        assert len(await chrome.texts(".chart img")) == 3
+                              ".every(i => i.complete && i.naturalWidth > 0) || null", "the four charts")
+        assert len(await chrome.texts(".chart img")) == 4
         await chrome.screenshot("charts")
         await chrome.open("/dasbor/audit")
         assert "Budi (Satpol PP)" in await chrome.text("#audit")
