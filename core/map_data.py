@@ -30,8 +30,17 @@ from core.desa_placement import PackPlacer
 from core.officers import OfficerInfo
 from core.placement import KecamatanPlacer
 from core.region import RegionConfig
-from core.report_list import ReportFilter, history_walk, open_only, period_walk, scoped_clauses
+from core.report_list import (
+    ReportFilter,
+    history_walk,
+    open_only,
+    period_walk,
+    reports_from,
+    scoped_clauses,
+    words_reading,
+)
 from core.targets import is_overdue
+from db.dialect import dialect_name
 from db.models import Report
 
 MAX_PINS = 2_000
@@ -91,7 +100,8 @@ def kecamatan_key(region: RegionConfig, code: str | None, name: str | None) -> s
 async def area_counts(session: AsyncSession, region: RegionConfig, *, actor: OfficerInfo, f: ReportFilter,
                       now: datetime) -> AreaCounts:
     """The number of reports the actor may read under the filter, per kecamatan and per desa."""
-    where = [*await scoped_clauses(session, region, actor, f, now), *period_walk(f)]
+    where = [*await scoped_clauses(session, region, actor, f, now, text=False), *period_walk(f)]
+    source, matching = reports_from(f, await words_reading(session, f), dialect_name(session), whole=True)
     kecamatan: Counter[str] = Counter()
     desa: Counter[str] = Counter()
     total = elsewhere = 0
@@ -103,7 +113,7 @@ async def area_counts(session: AsyncSession, region: RegionConfig, *, actor: Off
     area = (Report.kecamatan_code, Report.kecamatan, Report.desa_code)
     group = (Report.state, *area) if open_only(f) else area
     for *_, code, name, desa_code, n in (await session.execute(
-            select(*group, func.count()).where(*where).group_by(*group))).all():
+            select(*group, func.count()).select_from(source).where(*where, *matching).group_by(*group))).all():
         total += n
         key = kecamatan_key(region, code, name)
         if key is None:
@@ -120,10 +130,12 @@ async def report_pins(session: AsyncSession, region: RegionConfig, *, actor: Off
     """The newest `limit` pinned reports under the filter, each one the actor may read: the WHERE
     is the policy's scope (core.access.list_scope: an officer's agency and areas, a supervisor's
     agency, every report for the region-wide auditor), the same that decides who reads a report."""
-    where = [*await scoped_clauses(session, region, actor, f, now), *await history_walk(session, f)]
+    words = await words_reading(session, f)
+    source, matching = reports_from(f, words, dialect_name(session), whole=False)
+    where = [*await scoped_clauses(session, region, actor, f, now, text=False), *matching, *history_walk(f, words)]
     rows = (await session.execute(
         select(Report.id, Report.ticket, Report.latitude, Report.longitude, Report.category, Report.state,
-               Report.response_due_at, Report.close_due_at)
+               Report.response_due_at, Report.close_due_at).select_from(source)
         .where(*where, Report.latitude.is_not(None), Report.longitude.is_not(None))
         .order_by(Report.created_at.desc(), Report.id.desc()).limit(limit + 1))).all()
     pins = [Pin(i, ticket, lat, lon, category, state, is_overdue(state, due, close_due, now))

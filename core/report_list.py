@@ -14,12 +14,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
 
 from core.access import list_scope
 from core.i18n import N_
@@ -171,13 +173,48 @@ def open_only(f: ReportFilter) -> bool:
     return f.overdue or (bool(f.states) and set(f.states) <= OPEN_STATES)
 
 
-async def history_walk(session: AsyncSession, f: ReportFilter) -> list[ColumnElement[bool]]:
+class Words(StrEnum):
+    """How the reports holding the search box's words are best read (SQLite, which plans without
+    statistics, must be told; PostgreSQL's planner knows how common a word is)."""
+
+    FEW = "few"  # from the text index, then sorted: a page walked newest first might read all history
+    MANY = "many"  # a page walks the history newest first and finds its 50 soon; a count reads the index
+
+
+FEW_WORDS = 5000  # reports holding the words, at most, for Words.FEW
+
+
+async def words_reading(session: AsyncSession, f: ReportFilter) -> Words | None:
+    """None: no words to look for (or a ticket, or PostgreSQL): the WHERE says everything."""
+    if not f.text or dialect_name(session) != "sqlite" or await _ticket(session, f.text):
+        return None
+    typed = text_search.words(f.text)
+    if not typed:
+        return None
+    return Words.FEW if await text_search.holding(session, typed, FEW_WORDS) <= FEW_WORDS else Words.MANY
+
+
+async def _ticket(session: AsyncSession, typed: str) -> bool:
+    return (await session.execute(select(Report.id).where(Report.ticket == typed.strip().upper()))).first() \
+        is not None
+
+
+def history_walk(f: ReportFilter, words: Words | None = None) -> list[ColumnElement[bool]]:
     """BY_CREATION for a read in order of creation that may go through the history (not only the
     open reports): the planner may then walk (agency, created_at) and stop after a page. Not for
-    words that few reports hold: those reports are read from the text index instead."""
-    if open_only(f) or (f.text and await text_search.few_match(session, text_search.words(f.text))):
-        return []
-    return [BY_CREATION]
+    words few reports hold: those are read from the text index (reports_from)."""
+    return [] if open_only(f) or words == Words.FEW else [BY_CREATION]
+
+
+def reports_from(f: ReportFilter, words: Words | None, dialect: str, *,
+                 whole: bool) -> tuple[FromClause, list[ColumnElement[bool]]]:
+    """What a read of the filter's reports selects from, and the text's condition: the reports,
+    with the words as "id IN (the index's matches)"; or, on SQLite, the text index joined to
+    them (its matches read first) for a read of few matches, or of all of them (whole: a count).
+    Never for the open reports alone: their few rows are found by their state."""
+    if words is not None and not open_only(f) and (whole or words == Words.FEW):
+        return text_search.REPORTS_FROM_INDEX, [text_search.index_match(text_search.words(f.text or ""))]
+    return Report.__table__, text_clauses(f, dialect)
 
 
 def period_walk(f: ReportFilter) -> list[ColumnElement[bool]]:
@@ -208,12 +245,11 @@ async def _uncoded(session: AsyncSession, region: RegionConfig, key: str) -> boo
         Report.kecamatan_code.is_(None), Report.kecamatan == kecamatan.name).limit(1))).first() is not None
 
 
-def filter_clauses(region: RegionConfig, f: ReportFilter, now: datetime, *, dialect: str,
+def filter_clauses(region: RegionConfig, f: ReportFilter, now: datetime, *,
                    uncoded: bool = True) -> list[ColumnElement[bool]]:
-    """The filter as WHERE clauses (the scope's come separately). uncoded=False: no report names
-    the filter's kecamatan without its code (scoped_clauses asks), so its code alone finds its
-    reports, through an index the planner can walk. dialect: the database's, which spells the
-    text search its own way."""
+    """The filter as WHERE clauses, but its text (text_clauses; the scope's come separately).
+    uncoded=False: no report names the filter's kecamatan without its code (scoped_clauses asks),
+    so its code alone finds its reports, through an index the planner can walk."""
     where: list[ColumnElement[bool]] = []
     if f.states:
         where.append(Report.state.in_(list(f.states)))
@@ -234,12 +270,17 @@ def filter_clauses(region: RegionConfig, f: ReportFilter, now: datetime, *, dial
     if f.overdue:
         # Only open reports are late: said outright, the planner finds them by their state.
         where += [Report.state.in_(list(OPEN_STATES)), overdue_clause(now)]
-    if f.text:
-        # A ticket as typed, or the words in the free text (through its index, db/text_search.py).
-        typed = text_search.words(f.text)
-        ticket = Report.ticket == f.text.strip().upper()
-        where.append(or_(ticket, text_search.matching(dialect, typed)) if typed else ticket)
     return where
+
+
+def text_clauses(f: ReportFilter, dialect: str) -> list[ColumnElement[bool]]:
+    """The search box: a ticket as typed, or the words in the free text (through its index,
+    db/text_search.py, which each database spells its own way)."""
+    if not f.text:
+        return []
+    typed = text_search.words(f.text)
+    ticket = Report.ticket == f.text.strip().upper()
+    return [or_(ticket, text_search.matching(dialect, typed)) if typed else ticket]
 
 
 @dataclass(frozen=True)
@@ -293,22 +334,25 @@ def _decode(cursor: str | None) -> tuple[datetime, int] | None:
 
 
 async def scoped_clauses(session: AsyncSession, region: RegionConfig, actor: OfficerInfo, f: ReportFilter,
-                         now: datetime) -> list[ColumnElement[bool]]:
+                         now: datetime, *, text: bool = True) -> list[ColumnElement[bool]]:
     """The actor's scope (the policy's) and the filter, as one WHERE: the list, its exports and
-    the map all read the same reports."""
+    the map all read the same reports. text=False: without the search box's words, for a read
+    that adds them as reports_from says."""
     uncoded = bool(f.kecamatan_code) and await _uncoded(session, region, f.kecamatan_code or "")
-    return [*await scope_clauses(session, list_scope(actor)),
-            *filter_clauses(region, f, now, dialect=dialect_name(session), uncoded=uncoded)]
+    return [*await scope_clauses(session, list_scope(actor)), *filter_clauses(region, f, now, uncoded=uncoded),
+            *(text_clauses(f, dialect_name(session)) if text else [])]
 
 
 async def list_reports(session: AsyncSession, region: RegionConfig, *, actor: OfficerInfo, f: ReportFilter,
                        now: datetime, after: str | None = None, page_size: int = PAGE_SIZE) -> ReportPage:
-    where = await scoped_clauses(session, region, actor, f, now)
+    where = await scoped_clauses(session, region, actor, f, now, text=False)
+    words = await words_reading(session, f)
     column = _sort_column(f.sort)
     descending = f.sort == Sort.NEWEST
     order = (column.desc(), Report.id.desc()) if descending else (column.asc(), Report.id.asc())
-    stmt = (select(Report, Officer.name).outerjoin(Officer, Officer.id == Report.owner_id)
-            .where(*where, *await history_walk(session, f)).order_by(*order).limit(page_size + 1))
+    source, matching = reports_from(f, words, dialect_name(session), whole=False)
+    stmt = (select(Report, Officer.name).select_from(source).outerjoin(Officer, Officer.id == Report.owner_id)
+            .where(*where, *matching, *history_walk(f, words)).order_by(*order).limit(page_size + 1))
     cursor = _decode(after)
     if cursor is not None:
         value, last_id = cursor
@@ -321,10 +365,10 @@ async def list_reports(session: AsyncSession, region: RegionConfig, *, actor: Of
     if cursor is None and len(fetched) <= page_size:
         total = len(fetched)  # the first page holds them all: nothing more to count
     else:
+        source, matching = reports_from(f, words, dialect_name(session), whole=True)
+        counted = select(Report.id).select_from(source).where(*where, *matching, *period_walk(f))
         total = (await session.execute(
-            select(func.count()).select_from(select(Report.id).where(*where, *period_walk(f))
-                                             .limit(COUNT_CAP + 1).subquery())
-        )).scalar_one()
+            select(func.count()).select_from(counted.limit(COUNT_CAP + 1).subquery()))).scalar_one()
     rows = [ListRow(r.id, r.ticket, r.created_at, r.category, r.agency, r.state, r.kecamatan, r.desa, r.urgent,
                     holder, is_overdue(r.state, r.response_due_at, r.close_due_at, now), r.response_due_at)
             for r, holder in fetched[:page_size]]

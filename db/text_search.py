@@ -13,9 +13,12 @@ until they are merged, so `forget_erased_words` merges them (FTS5's 'optimize') 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import ColumnElement, column, func, literal_column, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.selectable import Join
 
 from db.models import Report
 
@@ -26,9 +29,32 @@ PG_INDEX = "ix_reports_search"
 PG_DOCUMENT = ("coalesce(reports.description, '') || ' ' || coalesce(reports.landmark, '') || ' ' "
                "|| coalesce(reports.desa, '')")
 MAX_WORDS = 8
-FEW = 5000  # reports holding a word, below which a list reads them from the index (few_match)
 
 _WORD = re.compile(r"[^\W_]+")
+# FTS5's hidden column of the table's own name stands for the whole row in a MATCH.
+_INDEX = table(SQLITE_TABLE, column("rowid"), column(SQLITE_TABLE))
+
+
+class _MatchesFirst(Join):
+    """A join SQLite may not reorder (CROSS JOIN): its left side is read first, always."""
+
+    inherit_cache = True
+
+
+@compiles(_MatchesFirst, "sqlite")
+def _matches_first(join: _MatchesFirst, compiler: Any, **kw: Any) -> str:
+    kw.pop("asfrom", None)
+    assert join.onclause is not None
+    return (f"{join.left._compiler_dispatch(compiler, asfrom=True, **kw)} CROSS JOIN "
+            f"{join.right._compiler_dispatch(compiler, asfrom=True, **kw)} "
+            f"ON {join.onclause._compiler_dispatch(compiler, **kw)}")
+
+
+# SQLite: the reports read through the text index, its matches first, each report then found by
+# its id. SQLite plans without statistics: given "id IN (the matches)" beside an agency, it walks
+# the agency's reports and looks each up in the matches (the whole history, for a rare word), and
+# given a plain join it may take the reports first and ask the index once per report (minutes).
+REPORTS_FROM_INDEX = _MatchesFirst(_INDEX, Report.__table__, Report.id == _INDEX.c.rowid)
 
 
 def words(typed: str) -> list[str]:
@@ -42,9 +68,7 @@ def matching(dialect: str, typed_words: list[str]) -> ColumnElement[bool]:
         query = " & ".join(f"{word}:*" for word in typed_words)
         document = func.to_tsvector(literal_column("'simple'"), literal_column(PG_DOCUMENT))
         return document.op("@@")(func.to_tsquery(literal_column("'simple'"), query))
-    index = table(SQLITE_TABLE, column("rowid"))
-    return Report.id.in_(select(index.c.rowid).where(text(f"{SQLITE_TABLE} MATCH :search_words"))
-                         .params(search_words=_fts_query(typed_words)))
+    return Report.id.in_(select(_INDEX.c.rowid).where(index_match(typed_words)))
 
 
 def _fts_query(typed_words: list[str]) -> str:
@@ -60,18 +84,15 @@ def in_models(name: str | None, type_: str, parent_names: object) -> bool:
     return name != PG_INDEX
 
 
-async def few_match(session: AsyncSession, typed_words: list[str], few: int = FEW) -> bool:
-    """At most `few` reports hold the words (SQLite, which plans without statistics, is told so:
-    a list then reads those reports from the index instead of walking the history newest first
-    until a page is full, which for a rare word means the whole history). PostgreSQL's planner
-    knows how common a word is: False there, nothing to tell."""
-    if not typed_words or session.get_bind().dialect.name != "sqlite":
-        return False
-    index = table(SQLITE_TABLE, column("rowid"))
-    found = select(index.c.rowid).where(text(f"{SQLITE_TABLE} MATCH :search_words")).limit(few + 1)
-    count = (await session.execute(select(func.count()).select_from(found.subquery()),
-                                   {"search_words": _fts_query(typed_words)})).scalar_one()
-    return count <= few
+async def holding(session: AsyncSession, typed_words: list[str], cap: int) -> int:
+    """How many reports hold the words, counted up to cap + 1 (SQLite's index)."""
+    found = select(_INDEX.c.rowid).where(index_match(typed_words)).limit(cap + 1)
+    return (await session.execute(select(func.count()).select_from(found.subquery()))).scalar_one()
+
+
+def index_match(typed_words: list[str]) -> ColumnElement[bool]:
+    """SQLite: the condition on the text index that REPORTS_FROM_INDEX joins to the reports."""
+    return _INDEX.c[SQLITE_TABLE].match(_fts_query(typed_words))
 
 
 async def forget_erased_words(session: AsyncSession) -> None:

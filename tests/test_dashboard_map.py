@@ -126,7 +126,8 @@ async def test_nothing_without_a_session_and_only_the_app_s_own_scripts(tmp_path
         # No inline script or style (the CSP forbids them), and nothing from another site.
         assert not re.search(r"<script(?![^>]*\bsrc=)", text) and " style=" not in text and "<style" not in text
         scripts = re.findall(r'<script[^>]*\bsrc="([^"]+)"', text)
-        assert scripts == ["/dasbor/static/vendor/leaflet/leaflet.js", "/dasbor/static/map.js"]
+        assert scripts == ["/dasbor/static/vendor/leaflet/leaflet.js", "/dasbor/static/basemap.js",
+                           "/dasbor/static/map.js"]
         sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', text)
         assert sheets == ["/dasbor/static/app.css", "/dasbor/static/vendor/leaflet/leaflet.css"]
         assert 'data-basemap=""' in text and 'id="map"' in text

@@ -2,8 +2,13 @@
 text found through the index, as typed by someone at a desk, on SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+import os
 
+import pytest
+from sqlalchemy import event, select, update
+
+from core import report_list
+from core.map_data import area_counts, report_pins
 from core.officers import find_officer
 from core.report_list import list_reports, parse_filter
 from db.models import Report
@@ -22,7 +27,11 @@ async def _found(world, typed: str, actor_id: int = 9007) -> set[int]:
     return {row.id for row in page.rows}
 
 
-async def test_words_of_the_free_text_are_found_by_their_start(tmp_path):
+# SQLite reads the matches of words few reports hold from the index, and walks the history for
+# common ones (core.report_list.Words): the same reports either way.
+@pytest.mark.parametrize("few_words", [5000, 0], ids=["rare words", "common words"])
+async def test_words_of_the_free_text_are_found_by_their_start(tmp_path, monkeypatch, few_words):
+    monkeypatch.setattr(report_list, "FEW_WORDS", few_words)
     world = await make_world(tmp_path)
     h = world.h
     try:
@@ -60,5 +69,74 @@ async def test_words_of_the_free_text_are_found_by_their_start(tmp_path):
         assert await _found(world, "alun") == {market}
         # The scope still holds: Dinsos's officer sees none of Satpol PP's reports, whatever the words.
         assert await _found(world, "anak", actor_id=9005) == set()
+        # The map counts and pins the same reports.
+        async with h.app.sessionmaker() as session:
+            auditor = await find_officer(session, 9007)
+            f, _ = parse_filter(h.region, {"text": "anak"})
+            counts = await area_counts(session, h.region, actor=auditor, f=f, now=h.clock.now())
+            pins = await report_pins(session, h.region, actor=auditor, f=f, now=h.clock.now())
+        assert counts.total == 2 and {p.id for p in pins.pins} == {market, crossing}
     finally:
         await close(world, [])
+
+
+@pytest.mark.parametrize("few_words", [5000, 0], ids=["rare words", "common words"])
+async def test_a_word_in_many_reports_is_counted_and_paged(tmp_path, monkeypatch, few_words):
+    monkeypatch.setattr(report_list, "FEW_WORDS", few_words)
+    world = await make_world(tmp_path, new=55)  # each "RAHASIA-n-jangan-bocor"
+    h = world.h
+    try:
+        odd = await world.file(100, description="Pengamen di terminal")
+        async with h.app.sessionmaker() as session:
+            auditor = await find_officer(session, 9007)
+            f, _ = parse_filter(h.region, {"text": "jangan bocor"})
+            first = await list_reports(session, h.region, actor=auditor, f=f, now=h.clock.now())
+            second = await list_reports(session, h.region, actor=auditor, f=f, now=h.clock.now(),
+                                        after=first.next_after)
+            f_due, _ = parse_filter(h.region, {"text": "rahasia", "sort": "due"})
+            by_due = await list_reports(session, h.region, actor=auditor, f=f_due, now=h.clock.now())
+        assert first.total == 55 and len(first.rows) == 50 and len(second.rows) == 5 and second.next_after is None
+        ids = {r.id for r in first.rows} | {r.id for r in second.rows}
+        assert len(ids) == 55 and odd not in ids
+        assert by_due.total == 55 and [r.response_due_at for r in by_due.rows] == sorted(
+            r.response_due_at for r in by_due.rows)
+    finally:
+        await close(world, [])
+
+
+async def test_sqlite_never_asks_the_text_index_once_per_report(tmp_path, monkeypatch):
+    """SQLite plans without statistics; given the chance it reads an agency's reports and asks
+    the text index about each (an FTS5 probe by rowid, "INDEX 0:=M..." in the plan), minutes at a
+    million reports. Every statement the list and the map send for words, rare or common, is read
+    from the index first or looks its matches up as a set."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("SQLite's planner; PostgreSQL plans from statistics")
+    world = await make_world(tmp_path, new=3)
+    h = world.h
+    statements: list[tuple[str, object]] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if "report_search" in statement:
+            statements.append((statement, parameters))
+
+    engine = h.app.engine.sync_engine
+    try:
+        async with h.app.sessionmaker() as session:
+            supervisor = await find_officer(session, 9004)
+            event.listen(engine, "before_cursor_execute", seen)
+            for few_words in (5000, 0):
+                monkeypatch.setattr(report_list, "FEW_WORDS", few_words)
+                for text in ("jangan", "jangan bocor"):
+                    f, _ = parse_filter(h.region, {"text": text})
+                    await list_reports(session, h.region, actor=supervisor, f=f, now=h.clock.now(), page_size=1)
+                    await area_counts(session, h.region, actor=supervisor, f=f, now=h.clock.now())
+                    await report_pins(session, h.region, actor=supervisor, f=f, now=h.clock.now())
+            event.remove(engine, "before_cursor_execute", seen)
+            conn = await session.connection()
+            plans = [" / ".join(row[-1] for row in await conn.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {statement}", tuple(parameters))) for statement, parameters in statements]
+    finally:
+        await close(world, [])
+    assert len(plans) >= 12
+    assert [p for p in plans if "INDEX 0:=" in p] == [], plans
+
