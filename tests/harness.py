@@ -60,7 +60,9 @@ def database_url_for(tmp_path: Path, *, migrated: bool = True) -> str:
     from db.pg_admin import recreate_database
 
     url = make_url(base)
-    name = "lapor_t_" + "".join(c if c.isalnum() else "_" for c in tmp_path.name.lower())[-40:]
+    # Two modules may hold a test of the same name, run at once by two workers (pytest-xdist).
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    name = f"lapor_t{worker}_" + "".join(c if c.isalnum() else "_" for c in tmp_path.name.lower())[-40:]
     template = _in_thread(_pg_template(base)) if migrated else None
     _in_thread(recreate_database(url, name, template=template))
     return url.set(database=name).render_as_string(hide_password=False)

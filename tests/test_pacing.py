@@ -92,6 +92,7 @@ OFFICERS = 30
 BUSY = 4
 
 
+@pytest.mark.alone
 async def test_a_backlog_and_busy_officers_stay_within_telegrams_limits(tmp_path):
     """30 officers are owed an alert and a pin each (60 messages, two seconds at 30/s) while four
     officers of another agency keep asking the same bot for their tasks. The emulator judges

@@ -146,7 +146,6 @@ class Chrome:
         """Clicks what leads to another page, and waits for that page."""
         from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions as ec
         from selenium.webdriver.support.ui import WebDriverWait
 
         for attempt in range(3):
@@ -161,7 +160,16 @@ class Chrome:
                     raise
                 WebDriverWait(self.driver, WAIT).until(
                     lambda d: d.execute_script("return document.readyState") == "complete")
-        WebDriverWait(self.driver, WAIT).until(ec.staleness_of(page))
+        def replaced(_driver: Any) -> bool:
+            # Stale, or (under load, seen in CI) Chrome's "node does not belong to the document":
+            # either way the old page is gone, which is what waiting for staleness means.
+            try:
+                page.is_enabled()
+            except WebDriverException:
+                return True
+            return False
+
+        WebDriverWait(self.driver, WAIT).until(replaced)
         WebDriverWait(self.driver, WAIT).until(
             lambda d: d.execute_script("return document.readyState") == "complete")
         self._drain()
