@@ -370,3 +370,44 @@ def may_hold(actor: ActorFacts | None, agency: str) -> bool:
 def may_oversee(actor: ActorFacts | None, agency: str) -> bool:
     """Is told about the agency's officers (one blocked the bot, say)."""
     return supervises(actor) and actor.agency == agency  # type: ignore[union-attr]
+
+
+# ---- Open311 partners (core.partner_keys, core.open311) -----------------------------------------
+# A partner is not an officer: it presents a key to the Open311 API. Anyone without a key reads
+# every report only as published (category, state, agency, dates, the kecamatan's centroid); a key
+# widens that, by its scope, to some reports in full, or lets its partner submit reports.
+
+PARTNER_SUBMIT = "submit"  # another reporting channel: submits reports, reads as the public does
+PARTNER_READ_ALL = "read-all"  # an oversight body (the auditor's view): every report in full
+PARTNER_AGENCY = "agency:"  # agency:CODE, an agency's own tools: its reports in full
+
+
+@dataclass(frozen=True)
+class PartnerFacts:
+    """A partner's live key, as loaded from the database (core.partner_keys.resolve_key)."""
+
+    key_id: int
+    partner: str
+    scope: str
+
+
+def partner_full_scope(partner: PartnerFacts | None) -> Scope | None:
+    """The reports an Open311 client reads in full (description, desa, the exact place); None: none.
+    Every other report it reads only as published."""
+    if partner is None:
+        return None
+    if partner.scope == PARTNER_READ_ALL:
+        return WHOLE_REGION
+    if partner.scope.startswith(PARTNER_AGENCY) and len(partner.scope) > len(PARTNER_AGENCY):
+        return Scope(partner.scope[len(PARTNER_AGENCY):])
+    return None
+
+
+def partner_reads_in_full(partner: PartnerFacts | None, report_agency: str) -> bool:
+    """May this Open311 client read a report of `report_agency` (the agency handling it now) in full?"""
+    scope = partner_full_scope(partner)
+    return scope is not None and (scope.region_wide or scope.agency == report_agency)
+
+
+def partner_may_submit(partner: PartnerFacts | None) -> bool:
+    return partner is not None and partner.scope == PARTNER_SUBMIT

@@ -45,8 +45,12 @@ ACTION_WORDS = {
     "unregistered_access": N_("wrote to the officers' bot without being registered"),
     "officer_unreachable": N_("blocked the officers' bot"),
     "reporter_deleted": N_("the resident's data was deleted on request"),
+    "open311_key_added": N_("an Open311 key was given to a partner"),
+    "open311_key_revoked": N_("an Open311 key was revoked"),
+    "open311_key_used": N_("used its Open311 key"),
+    "open311_key_refused": N_("tried a revoked Open311 key"),
 }
-ACTOR_TYPES = ("officer", "reporter", "system", "unknown")
+ACTOR_TYPES = ("officer", "reporter", "partner", "system", "unknown")
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,9 @@ ACTIONS = {
     "withdrawn": N_("withdrew it"),
     "rated": N_("rated the handling"),
     "anonymised": N_("removed the personal data (retention)"),
+    "open311_submitted": N_("passed it on from its channel (Open311)"),
 }
-ACTORS = {"reporter": N_("Reporter"), "system": N_("System")}
+ACTORS = {"reporter": N_("Reporter"), "system": N_("System"), "partner": N_("Partner channel")}
 OFFICER = N_("Officer of {agency}")
 
 

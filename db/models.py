@@ -419,3 +419,19 @@ class WebSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_why: Mapped[str | None] = mapped_column(String(16))  # logout | disabled
+
+
+class Open311Key(Base):
+    """A partner's key to the Open311 GeoReport v2 API (`lapor open311 key add`): another channel
+    that submits reports (scope `submit`), an agency's own tools (`agency:CODE`: its reports in
+    full) or an oversight body (`read-all`). Only a SHA-256 hash of the key is kept; a revoked key
+    stays as a row, so the audit log's uses of it keep naming a partner."""
+
+    __tablename__ = "open311_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    partner: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str] = mapped_column(String(48))  # submit | agency:CODE | read-all
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

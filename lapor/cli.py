@@ -18,7 +18,7 @@ from typing import NoReturn
 from pydantic import ValidationError
 
 from core.region import RegionConfigError, load_region_config
-from lapor import web_cli
+from lapor import open311_cli, web_cli
 from lapor.cli_error import CliError
 from lapor.settings import MissingToken, Settings, require_tokens, require_webhook
 
@@ -676,6 +676,7 @@ def parser() -> argparse.ArgumentParser:
     rimport.add_argument("--force", action="store_true", help="replace an existing config and pack")
     region.set_defaults(func=cmd_region)
     web_cli.add_parser(sub, _telegram_id, _settings, _database_errors)
+    open311_cli.add_parser(sub, _settings, _database_errors)
     return p
 
 

@@ -1,5 +1,5 @@
 """The HTTP side: Telegram's webhooks for both bots, /healthz and /metrics, and the supervisors'
-dashboard (/dasbor), in one aiohttp app.
+dashboard (/dasbor) and the Open311 API (/open311/v2), in one aiohttp app.
 
 aiogram's SimpleRequestHandler feeds the dispatcher straight from the request; here an update is
 first written to the inbox (the same one polling uses) and only then answered 200, so an update
@@ -24,6 +24,7 @@ from sqlalchemy import text
 from dashboard.app import build_dashboard
 from dashboard.context import PREFIX, Dashboard, PhotoSource
 from lapor.metrics import CONTENT_TYPE, Metrics, health
+from open311.app import Open311, mount_open311
 
 if TYPE_CHECKING:
     from lapor.app import App
@@ -75,6 +76,7 @@ def build_web_app(app: App, *, webhooks: bool) -> web.Application:
     web_app.router.add_get("/metrics", metrics_page)
     if app.dashboard is not None:
         mount_dashboard(web_app, app.dashboard)
+        mount_open311(web_app, open311_of(app.dashboard))
     return web_app
 
 
@@ -85,6 +87,11 @@ def mount_dashboard(web_app: web.Application, dashboard: Dashboard) -> None:
     web_app.add_subapp(PREFIX, build_dashboard(dashboard))
     web_app.router.add_get("/", to_dashboard)
     web_app.router.add_get(PREFIX, to_dashboard)
+
+
+def open311_of(dashboard: Dashboard) -> Open311:
+    """The Open311 API (/open311/v2) reads the database, region and clock the dashboard does."""
+    return Open311(dashboard.sessionmaker, dashboard.region, dashboard.clock)
 
 
 def photo_source(bot: Bot) -> PhotoSource:
@@ -119,4 +126,5 @@ def build_dashboard_only(dashboard: Dashboard) -> web.Application:
     web_app = web.Application()
     web_app.router.add_get("/healthz", healthz)
     mount_dashboard(web_app, dashboard)
+    mount_open311(web_app, open311_of(dashboard))
     return web_app
