@@ -11,7 +11,6 @@ an unknown key writes nothing, so guessing cannot flood the log.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.access import PARTNER_AGENCY, PARTNER_READ_ALL, PARTNER_SUBMIT, PartnerFacts
 from core.region import RegionConfig
+from core.web_login import digest
 from db.models import AuditEvent, Open311Key
 
 KEY_PREFIX = "o311_"
@@ -32,10 +32,6 @@ ACTOR_TYPE = "partner"
 
 class KeyProblem(Exception):
     """The operator asked for something that cannot be (an unknown scope, an empty name)."""
-
-
-def digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from core.region import RegionConfigError, load_region_config
 from lapor import open311_cli, web_cli
 from lapor.cli_error import CliError
+from lapor.cli_table import aligned
 from lapor.settings import MissingToken, Settings, require_tokens, require_webhook
 
 
@@ -294,9 +295,7 @@ def _officer_table(rows: list) -> list[str]:
     header = ["No.", "Telegram id", "Name", "Agency", "Role", "Areas", "State"]
     lines = [[str(o.id), str(o.telegram_id or "-"), o.name, o.agency, o.role.value, ", ".join(o.areas) or "all",
               ("active" if o.active else "disabled") + (", unreachable" if o.unreachable else "")] for o in rows]
-    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-            for row in [header, *lines]]
+    return aligned(header, lines)
 
 
 async def _officer(args: argparse.Namespace, settings: Settings) -> int:

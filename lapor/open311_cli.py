@@ -6,6 +6,7 @@ import asyncio
 import sys
 
 from lapor.cli_error import CliError
+from lapor.cli_table import aligned
 from lapor.settings import Settings
 
 
@@ -45,9 +46,7 @@ def _table(rows: list, tz) -> list[str]:
     header = ["ID", "Partner", "Scope", "Created", "Revoked"]
     lines = [[str(k.id), k.partner, k.scope, f"{k.created_at.astimezone(tz):%Y-%m-%d %H:%M}",
               f"{k.revoked_at.astimezone(tz):%Y-%m-%d %H:%M}" if k.revoked_at else "-"] for k in rows]
-    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-            for row in [header, *lines]]
+    return aligned(header, lines)
 
 
 async def _key(args: argparse.Namespace, settings: Settings) -> int:
