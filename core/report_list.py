@@ -214,6 +214,10 @@ def reports_from(f: ReportFilter, words: Words | None, dialect: str, *,
     Never for the open reports alone: their few rows are found by their state."""
     if words is not None and not open_only(f) and (whole or words == Words.FEW):
         return text_search.REPORTS_FROM_INDEX, [text_search.index_match(text_search.words(f.text or ""))]
+    if words == Words.MANY and not open_only(f):
+        # A page of a common word: the history walked newest first decides, each report looked up
+        # in the matches (words_reading said the text is no ticket).
+        return Report.__table__, [text_search.among_matches(text_search.words(f.text or ""))]
     return Report.__table__, text_clauses(f, dialect)
 
 

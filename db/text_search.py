@@ -71,6 +71,14 @@ def matching(dialect: str, typed_words: list[str]) -> ColumnElement[bool]:
     return Report.id.in_(select(_INDEX.c.rowid).where(index_match(typed_words)))
 
 
+def among_matches(typed_words: list[str]) -> ColumnElement[bool]:
+    """SQLite: the report is among the index's matches, as a set to look each report up in and
+    never the way in: "id + 0" is no column SQLite could seek by, so a walk in creation order (an
+    auditor's newest reports, with no agency to walk) stays the plan instead of reading and
+    sorting every match."""
+    return (Report.id + 0).in_(select(_INDEX.c.rowid).where(index_match(typed_words)))
+
+
 def _fts_query(typed_words: list[str]) -> str:
     """FTS5's query: each word quoted (a string, never an operator) and marked as a prefix."""
     return " AND ".join(f'"{word}"*' for word in typed_words)
