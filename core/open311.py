@@ -522,7 +522,8 @@ async def submit_request(session: AsyncSession, *, clock: Clock, region: RegionC
                         description_done=True, seen_when=SeenWhen.NOW, seen_at=now, photos_done=True,
                         urgent=urgent, reporter_type=ReporterType.PERORANGAN, anonymous=True)
     try:
-        result = await submit_report(session, clock=clock, region=region, reporter_id=reporter_id, draft=draft)
+        result = await submit_report(session, clock=clock, region=region, reporter_id=reporter_id, draft=draft,
+                                     partner=True)
     except RateLimited as exc:
         seconds = max(1, int(exc.retry_after.total_seconds()))
         raise Open311Error(429, f"too many requests from this api_key; try again in {seconds} seconds",

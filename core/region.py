@@ -289,6 +289,9 @@ class Limits(_Model):
     # officers read), and donation pledges in a day (each one Dinsos must follow up by hand).
     info_additions_per_report: int = Field(10, gt=0, le=100)
     pledges_per_day: int = Field(3, gt=0, le=50)
+    # An Open311 partner's key (a call centre, another app) files for many people: its own floor.
+    partner_reports_per_hour: int = Field(60, gt=0)
+    partner_reports_per_day: int = Field(500, gt=0)
 
     @model_validator(mode="after")
     def _check(self) -> Limits:
@@ -297,6 +300,12 @@ class Limits(_Model):
                 "limits_order",
                 "reports_per_day ({day}) must be at least reports_per_hour ({hour})",
                 {"day": self.reports_per_day, "hour": self.reports_per_hour},
+            )
+        if self.partner_reports_per_day < self.partner_reports_per_hour:
+            raise PydanticCustomError(
+                "limits_order",
+                "partner_reports_per_day ({day}) must be at least partner_reports_per_hour ({hour})",
+                {"day": self.partner_reports_per_day, "hour": self.partner_reports_per_hour},
             )
         return self
 

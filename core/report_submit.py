@@ -48,14 +48,17 @@ class SubmitResult:
 
 
 async def check_rate_limit(
-    session: AsyncSession, *, region: RegionConfig, reporter_id: int, now: datetime
+    session: AsyncSession, *, region: RegionConfig, reporter_id: int, now: datetime, partner: bool = False
 ) -> None:
-    """Raises RateLimited when the resident has filed too many reports lately.
+    """Raises RateLimited when the resident (or partner: an Open311 key's channel, with limits of
+    its own) has filed too many reports lately.
 
     Two index range scans on (reporter_id, created_at): the cost does not grow with history.
     """
     limits = region.limits
-    for window, allowed in ((timedelta(hours=1), limits.reports_per_hour), (timedelta(days=1), limits.reports_per_day)):
+    per_hour, per_day = ((limits.partner_reports_per_hour, limits.partner_reports_per_day) if partner
+                         else (limits.reports_per_hour, limits.reports_per_day))
+    for window, allowed in ((timedelta(hours=1), per_hour), (timedelta(days=1), per_day)):
         since = now - window
         recent = (await session.execute(
             select(Report.created_at)
@@ -68,8 +71,10 @@ async def check_rate_limit(
 
 
 async def submit_report(
-    session: AsyncSession, *, clock: Clock, region: RegionConfig, reporter_id: int, draft: ReportDraft
+    session: AsyncSession, *, clock: Clock, region: RegionConfig, reporter_id: int, draft: ReportDraft,
+    partner: bool = False,
 ) -> SubmitResult:
+    """partner: the reporter is an Open311 key's channel (core.open311), held to its own limits."""
     existing = (await session.execute(select(Report).where(Report.draft_token == draft.token))).scalar_one_or_none()
     if existing is not None:
         # "Send" pressed twice, or the update redelivered: the first one stands.
@@ -81,7 +86,7 @@ async def submit_report(
     if reporter.banned:
         raise ReporterBanned()
     now = clock.now()
-    await check_rate_limit(session, region=region, reporter_id=reporter_id, now=now)
+    await check_rate_limit(session, region=region, reporter_id=reporter_id, now=now, partner=partner)
 
     assert draft.category is not None  # draft.missing() said so
     routing = route(region, draft.category, urgent=bool(draft.urgent))
